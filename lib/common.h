@@ -1,0 +1,44 @@
+/*
+ * common.h - the project's return-code convention and invariant checks.
+ *
+ * Every function that can fail returns BT_OK (0) on success and BT_ERR (-1)
+ * on failure, filling a struct bt_err (lib/err.h) with the details.  A few
+ * functions return named outcomes (e.g. ROUTE_NOT_FOUND) when callers branch
+ * on them; those are documented beside the function.  Predicates return bool.
+ *
+ * Three kinds of failure are kept apart (git's rules):
+ *   BT_BUG / BT_ASSERT  a broken invariant inside our code: abort with a message.
+ *   bt_die              a fatal start-up error (bad config, cannot listen).
+ *   struct bt_err       anything a client, the network or a peer can cause:
+ *                       returned to the caller, answered at the edge.
+ * A request path never calls bt_die, and never BT_BUG on client input.
+ */
+#ifndef BT_COMMON_H
+#define BT_COMMON_H
+
+#define BT_OK 0
+#define BT_ERR (-1)
+
+#define BT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define BT_UNUSED(x) ((void)(x))
+
+#if defined(__GNUC__)
+#define BT_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define BT_PRINTF(fmt, args)
+#endif
+
+#define BT_BUG(...) bt_bug(__FILE__, __LINE__, __VA_ARGS__)
+#define BT_ASSERT(cond)                                                                            \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            bt_bug(__FILE__, __LINE__, "assertion failed: %s", #cond);                            \
+    } while (0)
+
+/* Logs the message as a fatal JSON log line and aborts (core dump for debugging). */
+_Noreturn void bt_bug(const char *file, int line, const char *fmt, ...) BT_PRINTF(3, 4);
+
+/* Logs the message and exits with status 1: for start-up errors only. */
+_Noreturn void bt_die(const char *fmt, ...) BT_PRINTF(1, 2);
+
+#endif

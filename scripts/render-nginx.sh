@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# render-nginx.sh - renders nginx/*.in templates.
+#
+# Usage: render-nginx.sh OUTDIR   with the variables below in the environment:
+#   BT_VAR BT_RUN_DIR BT_LOG_DIR  state, sockets and logs
+#   BT_LISTEN                     public listen address (127.0.0.1:8080)
+#   BT_PUB_PORT                   loopback publisher port
+#   BT_NGINX_USER                 "user" directive value ("" = none)
+#   BT_NCHAN_REDIS                redis://host:port to share channels between nodes ("" = off)
+#   BT_AUTH_RATE BT_AUTH_BURST BT_API_RATE BT_SUB_CONN_PER_IP
+#   BT_NCHAN_BUFFER BT_NCHAN_BUFFER_TTL
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=$1
+mkdir -p "$out"
+user_line=""
+[ -n "${BT_NGINX_USER:-}" ] && user_line="user ${BT_NGINX_USER};"
+redis_up=""; redis_pass=""
+if [ -n "${BT_NCHAN_REDIS:-}" ]; then
+    redis_up="upstream bt_nchan_redis { nchan_redis_server ${BT_NCHAN_REDIS}; }"
+    redis_pass="nchan_redis_pass bt_nchan_redis;"
+fi
+render() {
+    sed -e "s|@@USER@@|${user_line}|g" \
+        -e "s|@@VAR@@|${BT_VAR}|g" \
+        -e "s|@@RUN@@|${BT_RUN_DIR}|g" \
+        -e "s|@@LOG@@|${BT_LOG_DIR}|g" \
+        -e "s|@@CONF@@|${out}|g" \
+        -e "s|@@LISTEN@@|${BT_LISTEN}|g" \
+        -e "s|@@PUB_PORT@@|${BT_PUB_PORT}|g" \
+        -e "s|@@WWW_ADMIN@@|${BT_WWW_ADMIN:-$root/www-admin}|g" \
+        -e "s|@@DOCS@@|${BT_DOCS:-$root/docs}|g" \
+        -e "s|@@AUTH_RATE@@|${BT_AUTH_RATE:-10r/s}|g" \
+        -e "s|@@AUTH_BURST@@|${BT_AUTH_BURST:-20}|g" \
+        -e "s|@@API_RATE@@|${BT_API_RATE:-500r/s}|g" \
+        -e "s|@@SUB_CONN_PER_IP@@|${BT_SUB_CONN_PER_IP:-50}|g" \
+        -e "s|@@BUFFER_LENGTH@@|${BT_NCHAN_BUFFER:-200}|g" \
+        -e "s|@@BUFFER_TTL@@|${BT_NCHAN_BUFFER_TTL:-15m}|g" \
+        -e "s|@@NCHAN_REDIS_UPSTREAM@@|${redis_up}|g" \
+        -e "s|@@NCHAN_REDIS_PASS@@|${redis_pass}|g" \
+        "$1"
+}
+render "$root/nginx/nginx.conf.in" > "$out/nginx.conf"
+render "$root/nginx/bitcoin-tycoon.conf.in" > "$out/bitcoin-tycoon.conf"
+cp "$root/nginx/bt-fastcgi.conf" "$out/bt-fastcgi.conf"
