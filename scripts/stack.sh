@@ -7,6 +7,7 @@
 #   stack.sh stop [component]    stop everything (or one component)
 #   stack.sh status              what runs, with pids
 #   stack.sh env                 print the environment the processes get
+#   stack.sh destroy             stop everything and delete $BT_VAR
 #
 # Components: postgres redis pools tickd nginx (pools = every FastCGI service).
 #
@@ -212,10 +213,17 @@ log_min_duration_statement = 1000
 log_line_prefix = '%m [%p] %q%u@%d '
 CONF
     fi
-    # The port is in postgresql.auto.conf-free argv so a changed PORT works.
-    touch "$LOG/postgres.log"
-    [ $IS_ROOT = 1 ] && chown postgres: "$LOG/postgres.log"
-    local pgctl=("$bin/pg_ctl" -D "$data" -l "$LOG/postgres.log" -w -t 60 -o "-p $PG_PORT" start)
+    # The server log must be writable by the postgres user: beside the data
+    # directory when that was relocated, linked into $LOG either way.
+    local pglog=$LOG/postgres.log
+    if [ -L "$VAR/pg" ]; then
+        pglog=$(dirname "$data")/postgres.log
+        ln -sfn "$pglog" "$LOG/postgres.log"
+    fi
+    touch "$pglog"
+    [ $IS_ROOT = 1 ] && chown postgres: "$pglog"
+    # The port is given on the command line so that a changed PORT just works.
+    local pgctl=("$bin/pg_ctl" -D "$data" -l "$pglog" -w -t 60 -o "-p $PG_PORT" start)
     [ $IS_ROOT = 1 ] && pgctl=(runuser -u postgres -- "${pgctl[@]}")
     env "$MARK" setsid "${pgctl[@]}" > "$LOG/pg_ctl.log" 2>&1 ||
         { tail -20 "$LOG/postgres.log" >&2; die "postgres did not start"; }
@@ -468,5 +476,12 @@ stop)
     ;;
 status) status ;;
 env) cat "$VAR/bt.env" ;;
-*) die "usage: stack.sh run|start|stop|status|env [component...]" ;;
+destroy)
+    # Stops everything and deletes the state (tests use it on their temp dirs).
+    stop_all
+    pgreal=$(readlink -f "$VAR/pg" 2>/dev/null || true)
+    [ -L "$VAR/pg" ] && [ -n "$pgreal" ] && rm -rf "$(dirname "$pgreal")"
+    rm -rf "${VAR:?}"
+    ;;
+*) die "usage: stack.sh run|start|stop|status|env|destroy [component...]" ;;
 esac

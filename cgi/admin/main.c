@@ -10,6 +10,8 @@
  */
 #include "app.h"
 #include "auth.h"
+#include "log.h"
+#include "valid.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -191,7 +193,94 @@ static int get_metrics(struct app *app, struct http_req *req, struct http_resp *
     return BT_OK;
 }
 
+/* ---- worlds (admin) ---- */
+
+DB_STMT(q_world_list, "SELECT id, name, seed, tick, tick_ms, status, is_default, created_at, "
+                      "last_tick_at FROM worlds ORDER BY id");
+DB_STMT(q_world_patch,
+        "UPDATE worlds SET tick_ms = COALESCE($2::int, tick_ms), "
+        "status = COALESCE($3, status), name = COALESCE($4, name) WHERE id = $1 "
+        "RETURNING id, name, seed, tick, tick_ms, status, is_default, created_at, last_tick_at");
+
+static struct json_object *world_json(const PGresult *r, int i)
+{
+    struct json_object *w = json_object_new_object();
+
+    json_object_object_add(w, "id", json_object_new_int64(db_i64(r, i, 0)));
+    json_object_object_add(w, "name", json_object_new_string(db_str(r, i, 1)));
+    json_object_object_add(w, "seed", json_object_new_int64(db_i64(r, i, 2)));
+    json_object_object_add(w, "tick", json_object_new_int64(db_i64(r, i, 3)));
+    json_object_object_add(w, "tick_ms", json_object_new_int64(db_i64(r, i, 4)));
+    json_object_object_add(w, "status", json_object_new_string(db_str(r, i, 5)));
+    json_object_object_add(w, "is_default", json_object_new_boolean(db_bool(r, i, 6)));
+    json_object_object_add(w, "created_at", json_object_new_string(db_str(r, i, 7)));
+    json_object_object_add(w, "last_tick_at",
+                           db_str(r, i, 8) ? json_object_new_string(db_str(r, i, 8)) : NULL);
+    return w;
+}
+
+static int list_worlds(struct app *app, struct http_req *req, struct http_resp *resp,
+                       struct bt_err *err)
+{
+    PGresult *r = db_exec(&app->db, req->arena, &q_world_list, 0, NULL, err);
+    struct json_object *arr;
+    int i;
+
+    if (!r)
+        return BT_ERR;
+    arr = json_object_new_array();
+    for (i = 0; i < PQntuples(r); i++)
+        json_object_array_add(arr, world_json(r, i));
+    http_resp_json(resp, 200, arr);
+    return BT_OK;
+}
+
+struct world_patch {
+    int64_t tick_ms;
+    const char *status;
+    const char *name;
+};
+
+static const char *const world_statuses[] = {"running", "paused", NULL};
+
+static const struct valid_rule world_patch_rules[] = {
+    VINT(struct world_patch, tick_ms, 0, 100, 3600000),
+    VENUM(struct world_patch, status, 0, world_statuses),
+    VSTR(struct world_patch, name, VF_PRINTABLE, 1, 64),
+    VALID_END,
+};
+
+static int patch_world(struct app *app, struct http_req *req, struct http_resp *resp,
+                       struct bt_err *err)
+{
+    struct world_patch in = {0, NULL, NULL};
+    const char *p[4];
+    char tick[24];
+    PGresult *r;
+
+    if (valid_object(req->json, world_patch_rules, &in, 0, err) != BT_OK)
+        return BT_ERR;
+    snprintf(tick, sizeof(tick), "%lld", (long long)in.tick_ms);
+    p[0] = http_param(req, "id");
+    p[1] = in.tick_ms ? tick : NULL;
+    p[2] = in.status;
+    p[3] = in.name;
+    if (strspn(p[0], "0123456789") != strlen(p[0]) || strlen(p[0]) > 18)
+        return err_set(err, 404, "not-found", "no such world");
+    r = db_exec(&app->db, req->arena, &q_world_patch, 4, p, err);
+    if (!r)
+        return BT_ERR;
+    if (PQntuples(r) == 0)
+        return err_set(err, 404, "not-found", "no such world");
+    log_msg(LOGL_INFO, req->request_id, "admin %lld changed world %s", (long long)req->who.user_id,
+            p[0]);
+    http_resp_json(resp, 200, world_json(r, 0));
+    return BT_OK;
+}
+
 static const struct route routes[] = {
+    {"GET", "/api/admin/worlds", list_worlds, ROUTE_ADMIN, 0, 0},
+    {"PATCH", "/api/admin/worlds/:id", patch_world, ROUTE_ADMIN | ROUTE_JSON, 0, 0},
     {"GET", "/", get_index, ROUTE_PUBLIC, 0, 0},
     {"GET", "/healthz", app_healthz, ROUTE_NO_RATE, 0, 0},
     {"GET", "/readyz", get_readyz, ROUTE_NO_RATE, 0, 0},
