@@ -84,7 +84,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TICKD_LIBOBJ) $(LIB_A)
 
 asan: all
 
-run: deps all
+# deps first, then a fresh make: the compiler flags come from pkg-config,
+# which only knows the libraries once deps installed them.
+run: deps
+	@$(MAKE) --no-print-directory all BUILD=$(BUILD) SANFLAGS="$(SANFLAGS)" OPT="$(OPT)"
 	@BUILD=$(BUILD) scripts/stack.sh run
 
 stop:
@@ -100,7 +103,8 @@ test: deps
 	@$(MAKE) --no-print-directory all BUILD=$(BUILD) SANFLAGS="$(SANFLAGS)" OPT="$(OPT)"
 	@$(MAKE) --no-print-directory unit integration BUILD=$(BUILD) SANFLAGS="$(SANFLAGS)" OPT="$(OPT)"
 
-bench: deps all
+bench: deps
+	@$(MAKE) --no-print-directory all BUILD=$(BUILD)
 	@BUILD=$(BUILD) scripts/bench.sh
 
 format:
