@@ -13,7 +13,7 @@ set -euo pipefail
 build=(build-essential pkg-config libfcgi-dev libjson-c-dev libjwt-dev libsodium-dev
        libhiredis-dev libpq-dev libsystemd-dev libcurl4-openssl-dev libcmocka-dev clang-format)
 runtime=(nginx libnginx-mod-nchan redis-server postgresql postgresql-client curl)
-testing=(python3 python3-pytest python3-requests python3-psycopg python3-jwt python3-websocket
+testing=(python3 python3-pytest python3-requests python3-psycopg python3-jwt python3-websocket python3-yaml
          python3-selenium chromium chromium-driver systemd wrk procps util-linux)
 
 missing=()
