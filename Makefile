@@ -46,6 +46,8 @@ PYTEST   := /usr/bin/python3 -m pytest
 .PHONY: all deps run stop test unit integration asan bench clean format format-check \
         check-units help
 .DEFAULT_GOAL := all
+# Objects are intermediate files of pattern chains; keep them (no rebuilds).
+.SECONDARY:
 
 all: $(CGI_BINS) $(TICKD) $(UNIT_BINS)
 
