@@ -106,6 +106,8 @@ static struct json_object *json_col(const PGresult *r, int row, int col)
     return j ? j : json_object_new_array();
 }
 
+static const char *const tiers[3] = {"tier1", "tier2", "tier3"};
+
 int world_regions(struct app *app, struct http_req *req, struct http_resp *resp,
                   struct bt_err *err)
 {
@@ -126,11 +128,8 @@ int world_regions(struct app *app, struct http_req *req, struct http_resp *resp,
         json_object_object_add(g, "climate", json_object_new_string(db_str(r, i, 2)));
         json_object_object_add(g, "arid", json_object_new_boolean(db_bool(r, i, 3)));
         add_ints(g, r, i, 4, 13);
-        for (t = 1; t <= 3; t++) {
-            char k[8];
-            snprintf(k, sizeof(k), "tier%d", t);
-            json_object_object_add(out, k, json_object_new_boolean(db_bool(r, i, 12 + t)));
-        }
+        for (t = 0; t < 3; t++)
+            json_object_object_add(out, tiers[t], json_object_new_boolean(db_bool(r, i, 13 + t)));
         json_object_object_add(g, "outage", out);
         json_object_object_add(g, "events", json_col(r, i, 16));
         json_object_array_add(list, g);
