@@ -11,12 +11,12 @@
 #include <stdbool.h>
 
 enum wevent_type {
-    WEV_HEAT_WAVE,         /* regional: temperature up, cooling load and demand up */
-    WEV_COLD_SNAP,         /* regional: temperature down, heating demand, outage odds up */
-    WEV_DUST_STORM,        /* regional (arid only): dust raises cooling load */
-    WEV_GRID_EMERGENCY,    /* regional: energy price up, outage odds x5 */
-    WEV_REGULATORY_SHOCK,  /* global: one-off BTC price move */
-    WEV_FEE_SPIKE,         /* global: mempool congestion, fee share up */
+    WEV_HEAT_WAVE,        /* regional: temperature up, cooling load and demand up */
+    WEV_COLD_SNAP,        /* regional: temperature down, heating demand, outage odds up */
+    WEV_DUST_STORM,       /* regional (arid only): dust raises cooling load */
+    WEV_GRID_EMERGENCY,   /* regional: energy price up, outage odds x5 */
+    WEV_REGULATORY_SHOCK, /* global: one-off BTC price move */
+    WEV_FEE_SPIKE,        /* global: mempool congestion, fee share up */
     WEV_COUNT
 };
 

@@ -15,8 +15,7 @@ const struct wparam_def wparam_defs[WP_COUNT] = {
                                   "game seconds that pass per tick (600 = 10 game minutes)"},
     [WP_PRICE_VOL_BP] = {"price_vol_bp", 6000, 500, 30000,
                          "long-run annualised BTC diffusion volatility (bp; 6000 = 60 %)"},
-    [WP_PRICE_DRIFT_BP] = {"price_drift_bp", 0, -10000, 10000,
-                           "annualised BTC price drift (bp)"},
+    [WP_PRICE_DRIFT_BP] = {"price_drift_bp", 0, -10000, 10000, "annualised BTC price drift (bp)"},
     [WP_GARCH_ALPHA_PPM] = {"garch_alpha_ppm", 20000, 0, 300000,
                             "variance weight of the last squared shock (ppm)"},
     [WP_GARCH_BETA_PPM] = {"garch_beta_ppm", 975000, 0, 999000,
@@ -36,10 +35,8 @@ const struct wparam_def wparam_defs[WP_COUNT] = {
                              "multiplier of regional price spike odds (%)"},
     [WP_DEMAND_AMP_PCT] = {"demand_amp_pct", 100, 0, 300,
                            "multiplier of the daily demand swing (%)"},
-    [WP_OUTAGE_RATE_PCT] = {"outage_rate_pct", 100, 0, 10000,
-                            "multiplier of grid outage odds (%)"},
-    [WP_EVENT_RATE_PCT] = {"event_rate_pct", 100, 0, 10000,
-                           "multiplier of world event odds (%)"},
+    [WP_OUTAGE_RATE_PCT] = {"outage_rate_pct", 100, 0, 10000, "multiplier of grid outage odds (%)"},
+    [WP_EVENT_RATE_PCT] = {"event_rate_pct", 100, 0, 10000, "multiplier of world event odds (%)"},
 };
 
 int wparam_find(const char *key)

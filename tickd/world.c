@@ -27,11 +27,11 @@
 #include <string.h>
 #include <time.h>
 
-#define GAME_EPOCH_S 1735689600LL          /* 2025-01-01T00:00:00Z */
-#define START_PRICE_UUSD 95000000000LL     /* USD 95,000 */
-#define START_HASHRATE_THS 780000000LL     /* 780 EH/s */
-#define START_HEIGHT 877000LL              /* early January 2025 */
-#define START_SEED_ENTITY 0xC0FFEEu
+#define GAME_EPOCH_S       1735689600LL  /* 2025-01-01T00:00:00Z */
+#define START_PRICE_UUSD   95000000000LL /* USD 95,000 */
+#define START_HASHRATE_THS 780000000LL   /* 780 EH/s */
+#define START_HEIGHT       877000LL      /* early January 2025 */
+#define START_SEED_ENTITY  0xC0FFEEu
 
 /* ---- formula helpers ---- */
 
@@ -68,28 +68,44 @@ int64_t world_model_price_uusd(const struct world_model *wm)
 
 /* ---- the field tables: one list drives hash, snapshots and SQL ---- */
 
-#define WF(f) {#f, offsetof(struct world_model, f)}
+#define WF(f)                                                                                      \
+    {                                                                                              \
+#f, offsetof(struct world_model, f)                                                        \
+    }
 /* Same order as the world_state columns in world_store.c (STATE_COLS). */
 const struct world_field world_state_fields[] = {
-    WF(tick),          WF(game_time_s),        WF(price_uusd),         WF(price_prev_uusd),
+    WF(tick),          WF(game_time_s),        WF(price_uusd),          WF(price_prev_uusd),
     WF(price_var_e9),  WF(row_hashrate_ths),   WF(player_hashrate_ths), WF(difficulty),
-    WF(height),        WF(epoch_start_height), WF(epoch_start_time_s), WF(blocks_last_tick),
+    WF(height),        WF(epoch_start_height), WF(epoch_start_time_s),  WF(blocks_last_tick),
     WF(fee_noise_ppm), WF(fee_share_bp),       WF(next_event_id),
 };
 const size_t world_nstate_fields = BT_ARRAY_LEN(world_state_fields);
 
-#define RF(f) {#f, offsetof(struct world_region_state, f)}
+#define RF(f)                                                                                      \
+    {                                                                                              \
+#f, offsetof(struct world_region_state, f)                                                 \
+    }
 /* Same order as the region_state columns in world_store.c (REGION_COLS). */
 const struct world_field world_region_fields[] = {
-    RF(energy_price_uusd), RF(demand_bp),  RF(noise_ppm),       RF(spike_mult_bp),
-    RF(spike_until),       RF(temp_mc),    RF(anomaly_mc),      RF(dust_bp),
-    RF(cooling_load_bp),   {"outage_until_t1", offsetof(struct world_region_state, outage_until)},
+    RF(energy_price_uusd),
+    RF(demand_bp),
+    RF(noise_ppm),
+    RF(spike_mult_bp),
+    RF(spike_until),
+    RF(temp_mc),
+    RF(anomaly_mc),
+    RF(dust_bp),
+    RF(cooling_load_bp),
+    {"outage_until_t1", offsetof(struct world_region_state, outage_until)},
     {"outage_until_t2", offsetof(struct world_region_state, outage_until) + sizeof(int64_t)},
     {"outage_until_t3", offsetof(struct world_region_state, outage_until) + 2 * sizeof(int64_t)},
 };
 const size_t world_nregion_fields = BT_ARRAY_LEN(world_region_fields);
 
-#define EF(f) {#f, offsetof(struct world_event, f)}
+#define EF(f)                                                                                      \
+    {                                                                                              \
+#f, offsetof(struct world_event, f)                                                        \
+    }
 const struct world_field world_event_fields[] = {
     EF(id), EF(type), EF(region), EF(severity), EF(magnitude), EF(start_tick), EF(resolution_tick),
 };
@@ -124,9 +140,8 @@ void world_model_init(struct world_model *wm, int64_t world_id, uint64_t seed, i
     wm->price_var_e9 = wm->params[WP_PRICE_VOL_BP] * wm->params[WP_PRICE_VOL_BP] * 10;
     wm->row_hashrate_ths = START_HASHRATE_THS;
     /* Difficulty that makes the starting hashrate find one block per 600 s. */
-    wm->difficulty = world_round((double)START_HASHRATE_THS * 1e12 * WORLD_BLOCK_TARGET_S /
-                                     4294967296.0,
-                                 1, INT64_MAX);
+    wm->difficulty = world_round(
+        (double)START_HASHRATE_THS * 1e12 * WORLD_BLOCK_TARGET_S / 4294967296.0, 1, INT64_MAX);
     wm->height = START_HEIGHT;
     wm->epoch_start_height = START_HEIGHT - START_HEIGHT % WORLD_RETARGET_BLOCKS;
     wm->epoch_start_time_s =
@@ -249,8 +264,8 @@ static struct json_object *fields_json(const void *base, const struct world_fiel
     return o;
 }
 
-static int fields_from_json(void *base, const struct world_field *f, size_t n, struct json_object *o,
-                            const char *what, struct bt_err *err)
+static int fields_from_json(void *base, const struct world_field *f, size_t n,
+                            struct json_object *o, const char *what, struct bt_err *err)
 {
     size_t i;
 
@@ -278,13 +293,15 @@ struct json_object *world_model_to_json(const struct world_model *wm)
     json_object_object_add(o, "params", p);
     json_object_object_add(o, "state", fields_json(wm, world_state_fields, world_nstate_fields));
     for (i = 0; i < WORLD_NREGIONS; i++) {
-        struct json_object *r = fields_json(&wm->regions[i], world_region_fields, world_nregion_fields);
+        struct json_object *r =
+            fields_json(&wm->regions[i], world_region_fields, world_nregion_fields);
         json_object_object_add(r, "id", json_object_new_string(world_regions[i].id));
         json_object_array_add(regions, r);
     }
     json_object_object_add(o, "regions", regions);
     for (i = 0; i < wm->nevents; i++)
-        json_object_array_add(events, fields_json(&wm->events[i], world_event_fields, world_nevent_fields));
+        json_object_array_add(events,
+                              fields_json(&wm->events[i], world_event_fields, world_nevent_fields));
     json_object_object_add(o, "events", events);
     return o;
 }
@@ -353,9 +370,8 @@ static struct json_object *event_json(const struct world_event *e)
 
     json_object_object_add(o, "id", json_object_new_int64(e->id));
     json_object_object_add(o, "type", json_object_new_string(wevent_names[e->type]));
-    json_object_object_add(o, "region", e->region >= 0
-                                            ? json_object_new_string(world_regions[e->region].id)
-                                            : NULL);
+    json_object_object_add(
+        o, "region", e->region >= 0 ? json_object_new_string(world_regions[e->region].id) : NULL);
     json_object_object_add(o, "severity", json_object_new_int64(e->severity));
     json_object_object_add(o, "magnitude", json_object_new_int64(e->magnitude));
     json_object_object_add(o, "start_tick", json_object_new_int64(e->start_tick));

@@ -32,41 +32,41 @@
 #include "wevent.h"
 #include "wparam.h"
 
-#define WORLD_NREGIONS 6
-#define WORLD_NTIERS 3       /* grid tiers 1 (interruptible) .. 3 (firm) */
-#define WORLD_MAX_EVENTS 64  /* active events held at once; more are not drawn */
-#define WORLD_MAX_SHOCKS 16  /* admin shocks claimed per tick */
+#define WORLD_NREGIONS   6
+#define WORLD_NTIERS     3  /* grid tiers 1 (interruptible) .. 3 (firm) */
+#define WORLD_MAX_EVENTS 64 /* active events held at once; more are not drawn */
+#define WORLD_MAX_SHOCKS 16 /* admin shocks claimed per tick */
 
 enum world_shock_kind { WORLD_SHOCK_PRICE = 1, WORLD_SHOCK_EVENT = 2 };
 
 struct world_shock {
-    int64_t id;      /* world_shocks.id */
-    int kind;        /* enum world_shock_kind */
-    int64_t pct_bp;  /* price: relative move in bp (-3000 = -30 %) */
-    int type;        /* event: enum wevent_type */
-    int region;      /* event: region index, -1 for global */
+    int64_t id;     /* world_shocks.id */
+    int kind;       /* enum world_shock_kind */
+    int64_t pct_bp; /* price: relative move in bp (-3000 = -30 %) */
+    int type;       /* event: enum wevent_type */
+    int region;     /* event: region index, -1 for global */
 };
 
 struct world_event {
-    int64_t id;              /* per-world sequence, deterministic */
-    int64_t type;            /* enum wevent_type */
-    int64_t region;          /* region index, -1 for global */
-    int64_t severity;        /* 1 .. 5 */
-    int64_t magnitude;       /* type-specific, see world_events.c */
+    int64_t id;        /* per-world sequence, deterministic */
+    int64_t type;      /* enum wevent_type */
+    int64_t region;    /* region index, -1 for global */
+    int64_t severity;  /* 1 .. 5 */
+    int64_t magnitude; /* type-specific, see world_events.c */
     int64_t start_tick;
     int64_t resolution_tick; /* first tick at which it is no longer active */
 };
 
 struct world_region_state {
-    int64_t energy_price_uusd;  /* USD per kWh x 1e6, this tick */
-    int64_t demand_bp;          /* daily demand multiplier this tick (10000 = 1) */
-    int64_t noise_ppm;          /* AR(1) log-noise of the price */
-    int64_t spike_mult_bp;      /* current spike multiplier (10000 = none) */
-    int64_t spike_until;        /* tick at which the spike ends */
-    int64_t temp_mc;            /* temperature (milli-degrees C) */
-    int64_t anomaly_mc;         /* slow climate anomaly (AR(1)) */
-    int64_t dust_bp;            /* airborne dust 0 .. 10000 */
-    int64_t cooling_load_bp;    /* cooling power overhead multiplier (10000 = 1) */
+    int64_t energy_price_uusd;          /* USD per kWh x 1e6, this tick */
+    int64_t demand_bp;                  /* daily demand multiplier this tick (10000 = 1) */
+    int64_t noise_ppm;                  /* AR(1) log-noise of the price */
+    int64_t spike_mult_bp;              /* current spike multiplier (10000 = none) */
+    int64_t spike_until;                /* tick at which the spike ends */
+    int64_t temp_mc;                    /* temperature (milli-degrees C) */
+    int64_t anomaly_mc;                 /* slow climate anomaly (AR(1)) */
+    int64_t dust_bp;                    /* airborne dust 0 .. 10000 */
+    int64_t cooling_load_bp;            /* cooling power overhead multiplier (10000 = 1) */
     int64_t outage_until[WORLD_NTIERS]; /* tier i+1 is out while tick < this */
 };
 
@@ -76,27 +76,27 @@ struct world_model {
     int64_t params_version;
     int64_t params[WP_COUNT];
     /* ---- simulated state (hashed, snapshotted) ---- */
-    int64_t tick;               /* last computed tick */
-    int64_t game_time_s;        /* game clock, unix seconds */
-    int64_t price_uusd;         /* BTC price */
-    int64_t price_prev_uusd;    /* at the previous tick */
-    int64_t price_var_e9;       /* GARCH annualised variance x 1e9 */
-    int64_t row_hashrate_ths;   /* rest of the world */
-    int64_t player_hashrate_ths;/* players' total, set by other features */
+    int64_t tick;                /* last computed tick */
+    int64_t game_time_s;         /* game clock, unix seconds */
+    int64_t price_uusd;          /* BTC price */
+    int64_t price_prev_uusd;     /* at the previous tick */
+    int64_t price_var_e9;        /* GARCH annualised variance x 1e9 */
+    int64_t row_hashrate_ths;    /* rest of the world */
+    int64_t player_hashrate_ths; /* players' total, set by other features */
     int64_t difficulty;
     int64_t height;
     int64_t epoch_start_height; /* first block of the retarget period */
     int64_t epoch_start_time_s;
     int64_t blocks_last_tick;
-    int64_t fee_noise_ppm;      /* AR(1) log-noise of the fee share */
+    int64_t fee_noise_ppm; /* AR(1) log-noise of the fee share */
     int64_t fee_share_bp;
     int64_t next_event_id;
     struct world_region_state regions[WORLD_NREGIONS];
     int64_t nevents;
     struct world_event events[WORLD_MAX_EVENTS]; /* active, by id */
     /* ---- bookkeeping (not hashed) ---- */
-    uint32_t dirty_regions;     /* regions changed by the last step (bit i) */
-    int nshocks;                /* inputs claimed by sync, consumed by step */
+    uint32_t dirty_regions; /* regions changed by the last step (bit i) */
+    int nshocks;            /* inputs claimed by sync, consumed by step */
     struct world_shock shocks[WORLD_MAX_SHOCKS];
 };
 

@@ -28,13 +28,13 @@
 #include <math.h>
 #include <stdlib.h>
 
-#define INJECTED_ENTITY 0x10000u
+#define INJECTED_ENTITY   0x10000u
 #define INJECTED_SEVERITY 3
 
 static const double BASE_SPAN_S[WEV_COUNT] = {
-    [WEV_HEAT_WAVE] = 2 * 86400.0,     [WEV_COLD_SNAP] = 2 * 86400.0,
-    [WEV_DUST_STORM] = 8 * 3600.0,     [WEV_GRID_EMERGENCY] = 6 * 3600.0,
-    [WEV_REGULATORY_SHOCK] = 86400.0,  [WEV_FEE_SPIKE] = 12 * 3600.0,
+    [WEV_HEAT_WAVE] = 2 * 86400.0,    [WEV_COLD_SNAP] = 2 * 86400.0,
+    [WEV_DUST_STORM] = 8 * 3600.0,    [WEV_GRID_EMERGENCY] = 6 * 3600.0,
+    [WEV_REGULATORY_SHOCK] = 86400.0, [WEV_FEE_SPIKE] = 12 * 3600.0,
 };
 
 const struct world_event *world_event_active(const struct world_model *wm, int type, int region)
@@ -155,7 +155,8 @@ void world_events_step(struct world_model *wm, uint64_t seed, int64_t tick)
             start_event(wm, s->type, s->region, INJECTED_SEVERITY, &k, tick);
     }
     for (type = 0; type < WEV_COUNT; type++) {
-        int first = wevent_regional(type) ? 0 : -1, last = wevent_regional(type) ? WORLD_NREGIONS - 1 : -1;
+        int first = wevent_regional(type) ? 0 : -1,
+            last = wevent_regional(type) ? WORLD_NREGIONS - 1 : -1;
         for (r = first; r <= last; r++) {
             struct rng_key k = {seed, tick, RNG_EVENTS, (uint64_t)(type * 16 + r + 1)};
             if (world_event_active(wm, type, r))

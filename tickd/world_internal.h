@@ -8,9 +8,9 @@
 #include "world.h"
 
 #define WORLD_SECONDS_PER_YEAR 31557600.0 /* Julian year */
-#define WORLD_BLOCK_TARGET_S 600
-#define WORLD_RETARGET_BLOCKS 2016
-#define WORLD_HALVING_BLOCKS 210000
+#define WORLD_BLOCK_TARGET_S   600
+#define WORLD_RETARGET_BLOCKS  2016
+#define WORLD_HALVING_BLOCKS   210000
 
 /* Static description of a region (world_region.c). */
 struct world_region_def {
@@ -47,11 +47,11 @@ struct world_field {
     const char *name;
     size_t off;
 };
-extern const struct world_field world_state_fields[];   /* in struct world_model */
+extern const struct world_field world_state_fields[]; /* in struct world_model */
 extern const size_t world_nstate_fields;
-extern const struct world_field world_region_fields[];  /* in struct world_region_state */
+extern const struct world_field world_region_fields[]; /* in struct world_region_state */
 extern const size_t world_nregion_fields;
-extern const struct world_field world_event_fields[];   /* in struct world_event */
+extern const struct world_field world_event_fields[]; /* in struct world_event */
 extern const size_t world_nevent_fields;
 
 /* The int64 a field names inside base. */

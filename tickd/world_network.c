@@ -16,10 +16,10 @@
 
 #include <math.h>
 
-#define HASHRATE_MIN_THS 1000000LL          /* 1 EH/s */
-#define HASHRATE_MAX_THS 1000000000000LL    /* 1 ZH/s x 1000 */
-#define FEE_NOISE_PHI 0.98
-#define FEE_NOISE_SD 0.05
+#define HASHRATE_MIN_THS 1000000LL       /* 1 EH/s */
+#define HASHRATE_MAX_THS 1000000000000LL /* 1 ZH/s x 1000 */
+#define FEE_NOISE_PHI    0.98
+#define FEE_NOISE_SD     0.05
 
 int64_t world_subsidy_at(int64_t height)
 {
@@ -54,8 +54,8 @@ static void step_hashrate(struct world_model *wm, uint64_t seed, int64_t tick)
     double s = (double)wm->params[WP_HASHRATE_VOL_BP] / 10000.0;
     double r = (g - s * s / 2) * dt + s * sqrt(dt) * rng_normal(&k, 0);
 
-    wm->row_hashrate_ths = world_round((double)wm->row_hashrate_ths * exp(r), HASHRATE_MIN_THS,
-                                       HASHRATE_MAX_THS);
+    wm->row_hashrate_ths =
+        world_round((double)wm->row_hashrate_ths * exp(r), HASHRATE_MIN_THS, HASHRATE_MAX_THS);
 }
 
 static void step_blocks(struct world_model *wm, uint64_t seed, int64_t tick)

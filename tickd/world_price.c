@@ -23,8 +23,8 @@
 
 #include <math.h>
 
-#define PRICE_MIN_UUSD 1000000LL            /* 1 USD */
-#define PRICE_MAX_UUSD 1000000000000000LL   /* 1e9 USD */
+#define PRICE_MIN_UUSD 1000000LL          /* 1 USD */
+#define PRICE_MAX_UUSD 1000000000000000LL /* 1e9 USD */
 
 /* Log of the combined relative moves of this tick's admin price shocks and
  * newly started regulatory shocks. */

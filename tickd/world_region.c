@@ -29,28 +29,28 @@
 #include <math.h>
 #include <string.h>
 
-#define TWO_PI 6.283185307179586
-#define ANOMALY_PHI 0.995
-#define ANOMALY_SD_MC 150.0
-#define NOISE_PHI 0.95
-#define DUST_DECAY 0.8
+#define TWO_PI          6.283185307179586
+#define ANOMALY_PHI     0.995
+#define ANOMALY_SD_MC   150.0
+#define NOISE_PHI       0.95
+#define DUST_DECAY      0.8
 #define SUMMER_PEAK_DAY 201.0
 
 const struct world_region_def world_regions[WORLD_NREGIONS] = {
     /* id, name, climate, base, cap, utc, mean, seasonal, daily, hemi, reliability, demand amp,
      * spikes/yr, arid */
-    {"texas", "Texas (ERCOT)", "hot, semi-arid; summer heat and winter cold snaps", 40000,
-     5000000, -360, 20500, 9500, 6000, 1, 9970, 150, 40, true},
+    {"texas", "Texas (ERCOT)", "hot, semi-arid; summer heat and winter cold snaps", 40000, 5000000,
+     -360, 20500, 9500, 6000, 1, 9970, 150, 40, true},
     {"quebec", "Quebec", "cold continental; stable hydro grid", 45000, 500000, -300, 5000, 15000,
      5000, 1, 9990, 60, 4, false},
-    {"iceland", "Iceland", "cold subarctic; geothermal and hydro, limited capacity", 45000,
-     400000, 0, 4500, 5500, 3000, 1, 9985, 40, 4, false},
-    {"kazakhstan", "Kazakhstan", "extreme continental, arid; coal-heavy grid with shortages",
-     40000, 800000, 300, 8000, 16000, 8000, 1, 9900, 120, 20, true},
-    {"paraguay", "Paraguay", "hot subtropical; Itaipu hydro surplus, weak distribution grid",
-     35000, 600000, -180, 23000, 6000, 6000, -1, 9930, 90, 12, true},
-    {"norway", "Norway", "cold; northern hydro", 45000, 1000000, 60, 3000, 10000, 4000, 1, 9990,
-     70, 4, false},
+    {"iceland", "Iceland", "cold subarctic; geothermal and hydro, limited capacity", 45000, 400000,
+     0, 4500, 5500, 3000, 1, 9985, 40, 4, false},
+    {"kazakhstan", "Kazakhstan", "extreme continental, arid; coal-heavy grid with shortages", 40000,
+     800000, 300, 8000, 16000, 8000, 1, 9900, 120, 20, true},
+    {"paraguay", "Paraguay", "hot subtropical; Itaipu hydro surplus, weak distribution grid", 35000,
+     600000, -180, 23000, 6000, 6000, -1, 9930, 90, 12, true},
+    {"norway", "Norway", "cold; northern hydro", 45000, 1000000, 60, 3000, 10000, 4000, 1, 9990, 70,
+     4, false},
 };
 
 /* Base demand by local hour (bp): night trough, morning ramp, evening peak. */
@@ -90,8 +90,8 @@ int world_demand_peak_hour(void)
 int64_t world_demand_bp(const struct world_model *wm, int region, int64_t local_s)
 {
     int64_t s = ((local_s % 86400) + 86400) % 86400, h = s / 3600, frac = s % 3600;
-    int64_t curve = DEMAND_CURVE_BP[h] +
-                    (DEMAND_CURVE_BP[(h + 1) % 24] - DEMAND_CURVE_BP[h]) * frac / 3600;
+    int64_t curve =
+        DEMAND_CURVE_BP[h] + (DEMAND_CURVE_BP[(h + 1) % 24] - DEMAND_CURVE_BP[h]) * frac / 3600;
     int64_t amp = world_regions[region].demand_amp_pct * wm->params[WP_DEMAND_AMP_PCT];
 
     return 10000 + (curve - 10000) * amp / 10000;
@@ -153,9 +153,8 @@ static void step_climate(struct world_model *wm, int r, uint64_t seed, int64_t t
     const struct world_event *dust = world_event_active(wm, WEV_DUST_STORM, r);
     int64_t hot;
 
-    s->anomaly_mc = world_round(ANOMALY_PHI * (double)s->anomaly_mc +
-                                    ANOMALY_SD_MC * rng_normal(&k, 0),
-                                -20000, 20000);
+    s->anomaly_mc = world_round(
+        ANOMALY_PHI * (double)s->anomaly_mc + ANOMALY_SD_MC * rng_normal(&k, 0), -20000, 20000);
     s->temp_mc = world_base_temp_mc(wm, r) + s->anomaly_mc + (heat ? heat->magnitude : 0) +
                  (cold ? cold->magnitude : 0);
     if (dust && dust->magnitude > s->dust_bp)
@@ -186,8 +185,8 @@ static void step_price(struct world_model *wm, int r, uint64_t seed, int64_t tic
             /* Log-uniform on u^2 between x1.5 and half the cap's reach: mostly
              * small, rarely extreme (Texas up to ~x60, Quebec ~x5). */
             double u = rng_unit(&k, 3), top = (double)(d->cap_uusd * 10000 / d->base_uusd / 2);
-            s->spike_mult_bp = world_round(15000.0 * exp(u * u * log(top / 15000.0)), 15000,
-                                           (int64_t)top);
+            s->spike_mult_bp =
+                world_round(15000.0 * exp(u * u * log(top / 15000.0)), 15000, (int64_t)top);
             s->spike_until = tick + 1 + (int64_t)rng_below(&k, 4, 6);
         }
     }

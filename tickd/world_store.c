@@ -16,13 +16,13 @@
 #include <string.h>
 
 #define STATE_COLS                                                                                 \
-    "tick, game_time_s, price_uusd, price_prev_uusd, price_var_e9, row_hashrate_ths, "           \
-    "player_hashrate_ths, difficulty, height, epoch_start_height, epoch_start_time_s, "           \
+    "tick, game_time_s, price_uusd, price_prev_uusd, price_var_e9, row_hashrate_ths, "             \
+    "player_hashrate_ths, difficulty, height, epoch_start_height, epoch_start_time_s, "            \
     "blocks_last_tick, fee_noise_ppm, fee_share_bp, next_event_id"
 #define REGION_COLS                                                                                \
-    "energy_price_uusd, demand_bp, noise_ppm, spike_mult_bp, spike_until, temp_mc, anomaly_mc, "  \
+    "energy_price_uusd, demand_bp, noise_ppm, spike_mult_bp, spike_until, temp_mc, anomaly_mc, "   \
     "dust_bp, cooling_load_bp, outage_until_t1, outage_until_t2, outage_until_t3"
-#define NSTATE_COLS 15  /* = world_nstate_fields, checked at load */
+#define NSTATE_COLS  15 /* = world_nstate_fields, checked at load */
 #define NREGION_COLS 12 /* = world_nregion_fields */
 
 DB_STMT(q_wm_world, "SELECT seed, tick, params_version FROM worlds WHERE id = $1");
@@ -82,9 +82,15 @@ static int save_region_defs(struct db *db, struct arena *a, struct bt_err *err)
 
     for (r = 0; r < WORLD_NREGIONS; r++) {
         const struct world_region_def *d = &world_regions[r];
-        const char *p[9] = {d->id, d->name, d->climate, i64(a, d->base_uusd), i64(a, d->cap_uusd),
-                            i64(a, d->utc_offset_min), i64(a, d->mean_mc),
-                            i64(a, d->reliability_bp), d->arid ? "true" : "false"};
+        const char *p[9] = {d->id,
+                            d->name,
+                            d->climate,
+                            i64(a, d->base_uusd),
+                            i64(a, d->cap_uusd),
+                            i64(a, d->utc_offset_min),
+                            i64(a, d->mean_mc),
+                            i64(a, d->reliability_bp),
+                            d->arid ? "true" : "false"};
         if (!db_exec(db, a, &q_wm_region_def, 9, p, err))
             return BT_ERR;
     }
@@ -177,8 +183,8 @@ static int save_state(const struct world_model *wm, struct db *db, struct arena 
 }
 
 /* One UPDATE for the regions in mask, as SQL arrays "{a,b,...}". */
-static int save_regions(const struct world_model *wm, uint32_t mask, struct db *db,
-                        struct arena *a, struct bt_err *err)
+static int save_regions(const struct world_model *wm, uint32_t mask, struct db *db, struct arena *a,
+                        struct bt_err *err)
 {
     const char *p[NREGION_COLS + 2];
     char buf[NREGION_COLS + 1][WORLD_NREGIONS * 24 + 8];
@@ -213,9 +219,12 @@ static int save_regions(const struct world_model *wm, uint32_t mask, struct db *
 static const char *event_payload(struct arena *a, const struct world_event *e)
 {
     static const char *const unit[WEV_COUNT] = {
-        [WEV_HEAT_WAVE] = "temp_mc",        [WEV_COLD_SNAP] = "temp_mc",
-        [WEV_DUST_STORM] = "dust_bp",        [WEV_GRID_EMERGENCY] = "energy_price_mult_bp",
-        [WEV_REGULATORY_SHOCK] = "btc_price_move_bp", [WEV_FEE_SPIKE] = "fee_share_bp",
+        [WEV_HEAT_WAVE] = "temp_mc",
+        [WEV_COLD_SNAP] = "temp_mc",
+        [WEV_DUST_STORM] = "dust_bp",
+        [WEV_GRID_EMERGENCY] = "energy_price_mult_bp",
+        [WEV_REGULATORY_SHOCK] = "btc_price_move_bp",
+        [WEV_FEE_SPIKE] = "fee_share_bp",
     };
 
     return arena_printf(a, "{\"magnitude\":%" PRId64 ",\"unit\":\"%s\",\"severity\":%" PRId64 "}",
@@ -271,8 +280,8 @@ static int create_rows(struct world_model *wm, struct db *db, struct arena *a, i
     wm->params_version = version;
     if (db_begin(db, err) != BT_OK)
         return BT_ERR;
-    if (!db_exec(db, a, &q_wm_state_new, 1, p, err) || !db_exec(db, a, &q_wm_regions_new, 1, p, err) ||
-        save_state(wm, db, a, err) != BT_OK ||
+    if (!db_exec(db, a, &q_wm_state_new, 1, p, err) ||
+        !db_exec(db, a, &q_wm_regions_new, 1, p, err) || save_state(wm, db, a, err) != BT_OK ||
         save_regions(wm, (1u << WORLD_NREGIONS) - 1, db, a, err) != BT_OK ||
         db_commit(db, err) != BT_OK) {
         db_rollback(db);
@@ -323,7 +332,8 @@ int world_model_sync(struct world_model *wm, struct db *db, struct arena *a, int
         if (load_params(wm, db, a, err) != BT_OK)
             return BT_ERR;
         wm->params_version = db_i64(r, 0, 0);
-        log_msg(LOGL_INFO, NULL, "world %" PRId64 ": parameters version %" PRId64 " from tick %" PRId64,
+        log_msg(LOGL_INFO, NULL,
+                "world %" PRId64 ": parameters version %" PRId64 " from tick %" PRId64,
                 wm->world_id, wm->params_version, tick);
     }
     if (!(r = db_exec(db, a, &q_wm_claim, 2, p, err)))
@@ -336,7 +346,8 @@ int world_model_sync(struct world_model *wm, struct db *db, struct arena *a, int
         s->pct_bp = db_i64(r, i, 2);
         s->type = db_str(r, i, 3) ? wevent_find(db_str(r, i, 3)) : -1;
         s->region = db_str(r, i, 4) ? world_region_index(db_str(r, i, 4)) : -1;
-        if (s->kind == WORLD_SHOCK_EVENT && (s->type < 0 || wevent_regional(s->type) != (s->region >= 0)))
+        if (s->kind == WORLD_SHOCK_EVENT &&
+            (s->type < 0 || wevent_regional(s->type) != (s->region >= 0)))
             continue; /* validated by the admin service; a bad row is skipped, never fatal */
         wm->nshocks++;
     }

@@ -123,14 +123,19 @@ static void patch_rules(struct valid_rule *rules)
     int i;
 
     for (i = 0; i < WP_COUNT; i++)
-        rules[i] = (struct valid_rule){wparam_defs[i].key, VT_INT, 0,
-                                       (size_t)i * sizeof(int64_t), wparam_defs[i].min,
-                                       wparam_defs[i].max, NULL, 0, 0};
+        rules[i] = (struct valid_rule){wparam_defs[i].key,
+                                       VT_INT,
+                                       0,
+                                       (size_t)i * sizeof(int64_t),
+                                       wparam_defs[i].min,
+                                       wparam_defs[i].max,
+                                       NULL,
+                                       0,
+                                       0};
     rules[WP_COUNT] = (struct valid_rule)VALID_END;
 }
 
-int params_patch(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct bt_err *err)
+int params_patch(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     struct valid_rule rules[WP_COUNT + 1];
     int64_t in[WP_COUNT], values[WP_COUNT], version;
@@ -228,8 +233,7 @@ static void shock_shape(struct http_req *req, const struct shock_in *in, struct 
         err_field(err, "region", "not_allowed", "a %s is global", in->type);
 }
 
-int params_shock(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct bt_err *err)
+int params_shock(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     struct shock_in in = {NULL, 0, NULL, NULL};
     const char *id = world_param(req, err), *p[6];

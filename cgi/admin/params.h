@@ -8,9 +8,7 @@
 #include "app.h"
 
 int params_get(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
-int params_patch(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct bt_err *err);
-int params_shock(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct bt_err *err);
+int params_patch(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
+int params_shock(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 
 #endif

@@ -22,35 +22,37 @@
 #include <string.h>
 
 #define EVENTS_DEFAULT_LIMIT 50
-#define EVENTS_MAX_LIMIT 200
+#define EVENTS_MAX_LIMIT     200
 
 /* $1 = the token's world id, 0 for the default world. */
 #define WORLD_OF_CALLER                                                                            \
-    "(SELECT id FROM worlds WHERE id = CASE WHEN $1::bigint > 0 THEN $1::bigint ELSE "           \
+    "(SELECT id FROM worlds WHERE id = CASE WHEN $1::bigint > 0 THEN $1::bigint ELSE "             \
     "(SELECT id FROM worlds WHERE is_default) END)"
 
-DB_STMT(q_world_get,
-        "SELECT w.name, "
-        "to_char(to_timestamp(s.game_time_s) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-        "w.id AS world, w.tick, w.tick_ms, s.game_time_s, COALESCE((SELECT value FROM world_params "
-        "p WHERE p.world_id = w.id AND p.key = $2), $3::bigint) AS game_seconds_per_tick, "
-        "s.price_uusd, s.price_prev_uusd, s.difficulty, s.network_hashrate_ths AS hashrate_ths, "
-        "s.row_hashrate_ths AS rest_of_world_hashrate_ths, "
-        "s.player_hashrate_ths AS players_hashrate_ths, s.height, s.subsidy_sats, "
-        "s.block_fees_sats, s.fee_share_bp, s.blocks_last_tick, "
-        "s.epoch_start_height + 2016 AS next_retarget_height "
-        "FROM worlds w JOIN world_state s ON s.world_id = w.id WHERE w.id = " WORLD_OF_CALLER);
-DB_STMT(q_world_regions,
-        "SELECT r.id, r.name, r.climate, r.arid, r.base_price_uusd, r.price_cap_uusd, "
-        "r.grid_reliability_bp, r.utc_offset_min, s.energy_price_uusd, s.demand_bp, "
-        "s.temp_mc, s.dust_bp, s.cooling_load_bp, s.outage_until_t1 > w.tick, "
-        "s.outage_until_t2 > w.tick, s.outage_until_t3 > w.tick, "
-        "COALESCE((SELECT json_agg(json_build_object('id', e.id, 'type', e.type, 'severity', "
-        "e.severity, 'magnitude', e.magnitude, 'start_tick', e.start_tick, 'resolution_tick', "
-        "e.resolution_tick) ORDER BY e.id) FROM events e WHERE e.world_id = w.id AND "
-        "e.region = r.id AND e.resolution_tick > w.tick), '[]')::text, w.id, w.tick "
-        "FROM worlds w JOIN region_state s ON s.world_id = w.id JOIN regions r ON r.id = s.region_id "
-        "WHERE w.id = " WORLD_OF_CALLER " ORDER BY r.id");
+DB_STMT(
+    q_world_get,
+    "SELECT w.name, "
+    "to_char(to_timestamp(s.game_time_s) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+    "w.id AS world, w.tick, w.tick_ms, s.game_time_s, COALESCE((SELECT value FROM world_params "
+    "p WHERE p.world_id = w.id AND p.key = $2), $3::bigint) AS game_seconds_per_tick, "
+    "s.price_uusd, s.price_prev_uusd, s.difficulty, s.network_hashrate_ths AS hashrate_ths, "
+    "s.row_hashrate_ths AS rest_of_world_hashrate_ths, "
+    "s.player_hashrate_ths AS players_hashrate_ths, s.height, s.subsidy_sats, "
+    "s.block_fees_sats, s.fee_share_bp, s.blocks_last_tick, "
+    "s.epoch_start_height + 2016 AS next_retarget_height "
+    "FROM worlds w JOIN world_state s ON s.world_id = w.id WHERE w.id = " WORLD_OF_CALLER);
+DB_STMT(
+    q_world_regions,
+    "SELECT r.id, r.name, r.climate, r.arid, r.base_price_uusd, r.price_cap_uusd, "
+    "r.grid_reliability_bp, r.utc_offset_min, s.energy_price_uusd, s.demand_bp, "
+    "s.temp_mc, s.dust_bp, s.cooling_load_bp, s.outage_until_t1 > w.tick, "
+    "s.outage_until_t2 > w.tick, s.outage_until_t3 > w.tick, "
+    "COALESCE((SELECT json_agg(json_build_object('id', e.id, 'type', e.type, 'severity', "
+    "e.severity, 'magnitude', e.magnitude, 'start_tick', e.start_tick, 'resolution_tick', "
+    "e.resolution_tick) ORDER BY e.id) FROM events e WHERE e.world_id = w.id AND "
+    "e.region = r.id AND e.resolution_tick > w.tick), '[]')::text, w.id, w.tick "
+    "FROM worlds w JOIN region_state s ON s.world_id = w.id JOIN regions r ON r.id = s.region_id "
+    "WHERE w.id = " WORLD_OF_CALLER " ORDER BY r.id");
 DB_STMT(q_world_events,
         "SELECT e.type, e.region, e.payload::text, e.resolution_tick > w.tick, e.id, e.severity, "
         "e.magnitude, e.start_tick, e.resolution_tick, w.id, w.tick, "
@@ -108,8 +110,7 @@ static struct json_object *json_col(const PGresult *r, int row, int col)
 
 static const char *const tiers[3] = {"tier1", "tier2", "tier3"};
 
-int world_regions(struct app *app, struct http_req *req, struct http_resp *resp,
-                  struct bt_err *err)
+int world_regions(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     const char *p[1] = {caller_world(req)};
     PGresult *r = db_exec(&app->db, req->arena, &q_world_regions, 1, p, err);
@@ -157,8 +158,7 @@ static const struct valid_rule events_rules[] = {
     VALID_END,
 };
 
-int world_events(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct bt_err *err)
+int world_events(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     struct events_q q = {NULL, NULL, EVENTS_DEFAULT_LIMIT};
     const char *p[4];
