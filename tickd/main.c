@@ -18,6 +18,7 @@
 #include "pub.h"
 #include "sched.h"
 #include "tick.h"
+#include "world.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -55,7 +56,7 @@ static void on_stop(int sig)
     stop_requested = 1;
 }
 
-DB_STMT(q_running, "SELECT id, tick, tick_ms, name FROM worlds WHERE status = 'running' "
+DB_STMT(q_running, "SELECT id, tick, tick_ms, name, seed FROM worlds WHERE status = 'running' "
                    "ORDER BY id");
 
 static int find_world(const struct tickd *td, int64_t id)
@@ -85,8 +86,21 @@ static int load_worlds(struct tickd *td, struct bt_err *err)
             sched_set_interval(&td->sched[k], now, (int64_t)db_i64(r, i, 2) * 1000000);
             continue;
         }
-        k = td->nworlds++;
+        k = td->nworlds;
+        td->worlds[k].model = calloc(1, sizeof(struct world_model));
+        if (!td->worlds[k].model ||
+            world_model_load(td->worlds[k].model, &td->db, &td->arena, id, err) != BT_OK) {
+            /* Not scheduled; the next reload tries again. */
+            log_msg(LOGL_ERROR, NULL, "world %" PRId64 ": cannot load the world model: %s", id,
+                    err->internal[0] ? err->internal : err->detail);
+            free(td->worlds[k].model);
+            td->worlds[k].model = NULL;
+            err_clear(err);
+            continue;
+        }
+        td->nworlds++;
         td->worlds[k].id = id;
+        td->worlds[k].seed = (uint64_t)db_i64(r, i, 4);
         td->worlds[k].tick = db_i64(r, i, 1);
         td->worlds[k].tick_ms = (int)db_i64(r, i, 2);
         snprintf(td->worlds[k].name, sizeof(td->worlds[k].name), "%s", db_str(r, i, 3));
@@ -124,6 +138,7 @@ static void run_one(struct tickd *td, int k)
     ctx.metrics = td->metrics;
     ctx.tm = &td->tm[k];
     ctx.world = &td->worlds[k];
+    ctx.threads = td->cfg.tick_threads;
     ctx.lateness_us = (start - td->sched[k].next_ns) / 1000;
     if (tick_run(&ctx, &err) != BT_OK) {
         log_msg(LOGL_ERROR, NULL, "world %" PRId64 ": tick failed: %s %s", ctx.world->id,
@@ -188,6 +203,10 @@ static int run(struct tickd *td)
     }
     sd_notify(0, "STOPPING=1");
     log_msg(LOGL_INFO, NULL, "tickd stopping");
+    for (int i = 0; i < td->nworlds; i++) {
+        world_model_free(td->worlds[i].model);
+        free(td->worlds[i].model);
+    }
     pub_close(&td->pub);
     db_close(&td->db);
     metrics_close(td->metrics);

@@ -7,6 +7,7 @@
  */
 #include "tick.h"
 #include "log.h"
+#include "world.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -72,6 +73,19 @@ static int phase_advance(struct tick_ctx *ctx, struct bt_err *err)
     return BT_OK;
 }
 
+/* World processes: admin inputs, the deterministic step, persistence.  The
+ * model is plain data; tick_run restores *backup if the tick rolls back. */
+static int phase_world(struct tick_ctx *ctx, struct world_model *backup, struct bt_err *err)
+{
+    struct world_model *wm = ctx->world->model;
+
+    *backup = *wm;
+    if (world_model_sync(wm, ctx->db, ctx->arena, ctx->tick, err) != BT_OK)
+        return BT_ERR;
+    world_model_step(wm, ctx->world->seed, ctx->tick, ctx->threads);
+    return world_model_persist(wm, ctx->db, ctx->arena, ctx->tick, err);
+}
+
 static int phase_record(struct tick_ctx *ctx, int64_t started_wall_us, struct bt_err *err)
 {
     char w[24], t[24], s[24], d[24], l[24];
@@ -99,6 +113,7 @@ static void phase_publish(struct tick_ctx *ctx)
     json_object_object_add(m, "ts", json_object_new_string(ctx->time_iso));
     json_object_object_add(payload, "tick", json_object_new_int64(ctx->tick));
     json_object_object_add(payload, "tick_ms", json_object_new_int(ctx->world->tick_ms));
+    world_model_payload(ctx->world->model, payload);
     json_object_object_add(m, "payload", payload);
     s = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN);
     snprintf(channel, sizeof(channel), "world.%" PRId64, ctx->world->id);
@@ -111,11 +126,20 @@ static void phase_publish(struct tick_ctx *ctx)
 int tick_run(struct tick_ctx *ctx, struct bt_err *err)
 {
     int64_t t0 = now_us(), started_wall = wall_us(), t1, t2;
+    struct world_model *backup = arena_alloc(ctx->arena, sizeof(*backup));
+    bool stepped = false;
 
     ctx->started_us = t0;
+    if (!backup) {
+        err_internal(err, "out of memory");
+        goto fail;
+    }
     if (db_begin(ctx->db, err) != BT_OK)
         goto fail;
     if (phase_advance(ctx, err) != BT_OK)
+        goto fail;
+    stepped = true;
+    if (phase_world(ctx, backup, err) != BT_OK)
         goto fail;
     t1 = now_us();
     ctx->compute_us = t1 - t0;
@@ -138,6 +162,8 @@ int tick_run(struct tick_ctx *ctx, struct bt_err *err)
     return BT_OK;
 fail:
     db_rollback(ctx->db);
+    if (stepped)
+        *ctx->world->model = *backup;
     metrics_add(ctx->metrics, ctx->tm->failures, 1);
     return BT_ERR;
 }

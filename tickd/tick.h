@@ -21,11 +21,15 @@ struct tick_metrics {
     int ticks, overruns, skipped, failures, current_tick;
 };
 
+struct world_model;
+
 struct world {
     int64_t id;
     int64_t tick;        /* last committed tick */
     int tick_ms;
     char name[64];
+    uint64_t seed;
+    struct world_model *model; /* world processes (tickd/world.h), owned by main.c */
 };
 
 struct tick_ctx {
@@ -35,6 +39,7 @@ struct tick_ctx {
     struct metrics *metrics;
     struct tick_metrics *tm;
     struct world *world;
+    int threads;         /* region compute threads (BT_TICK_THREADS) */
     int64_t tick;        /* the tick being computed */
     int64_t lateness_us; /* how late this tick started */
     int64_t started_us;

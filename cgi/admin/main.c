@@ -11,6 +11,7 @@
 #include "app.h"
 #include "auth.h"
 #include "log.h"
+#include "params.h"
 #include "valid.h"
 
 #include <json-c/json.h>
@@ -281,6 +282,9 @@ static int patch_world(struct app *app, struct http_req *req, struct http_resp *
 static const struct route routes[] = {
     {"GET", "/api/admin/worlds", list_worlds, ROUTE_ADMIN, 0, 0},
     {"PATCH", "/api/admin/worlds/:id", patch_world, ROUTE_ADMIN | ROUTE_JSON, 0, 0},
+    {"GET", "/api/admin/worlds/:id/params", params_get, ROUTE_ADMIN, 0, 0},
+    {"PATCH", "/api/admin/worlds/:id/params", params_patch, ROUTE_ADMIN | ROUTE_JSON, 0, 0},
+    {"POST", "/api/admin/worlds/:id/shock", params_shock, ROUTE_ADMIN | ROUTE_JSON, 0, 0},
     {"GET", "/", get_index, ROUTE_PUBLIC, 0, 0},
     {"GET", "/healthz", app_healthz, ROUTE_NO_RATE, 0, 0},
     {"GET", "/readyz", get_readyz, ROUTE_NO_RATE, 0, 0},
