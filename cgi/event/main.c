@@ -9,9 +9,9 @@
 
 static const struct route routes[] = {
     {"GET", "/event/healthz", app_healthz, ROUTE_NO_RATE, 0, 0},
-    {"GET", "/event/world", world_get, ROUTE_AUTH, 0, 0},
-    {"GET", "/event/regions", world_regions, ROUTE_AUTH, 0, 0},
-    {"GET", "/event/events", world_events, ROUTE_AUTH, 0, 0},
+    {"GET", "/world", world_get, ROUTE_AUTH, 0, 0},
+    {"GET", "/regions", world_regions, ROUTE_AUTH, 0, 0},
+    {"GET", "/events", world_events, ROUTE_AUTH, 0, 0},
 };
 
 static const struct app_service svc = {

@@ -2,11 +2,11 @@
  * cgi/event/world.c - what players read about their world: the market and
  * network figures, the six regions, and world events.
  *
- *   GET /event/world                          price, difficulty, hashrate, height, subsidy,
+ *   GET /world                                price, difficulty, hashrate, height, subsidy,
  *                                             game time of the caller's world
- *   GET /event/regions                        the regions with live energy price, outage
+ *   GET /regions                              the regions with live energy price, outage
  *                                             state by grid tier, climate and active events
- *   GET /event/events?active=&region=&limit=  events, newest first
+ *   GET /events?active=&region=&limit=  events, newest first
  *
  * The caller's world is the token's wid (the default world when it has
  * none).  Each answer is one query over rows tickd rewrites every tick

@@ -24,7 +24,7 @@ def player(stack):
 
 
 def world(stack, player):
-    r = stack.get("/event/world", headers=player)
+    r = stack.get("/world", headers=player)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -37,7 +37,7 @@ def next_ticks(stack, player, n=1):
 
 
 def test_reads_need_a_token(stack):
-    for path in ("/event/world", "/event/regions", "/event/events"):
+    for path in ("/world", "/regions", "/events"):
         assert_problem(stack.get(path), 401)
 
 
@@ -53,7 +53,7 @@ def test_world_has_realistic_figures(stack, player):
 
 
 def test_regions_lists_the_six(stack, player):
-    body = stack.get("/event/regions", headers=player).json()
+    body = stack.get("/regions", headers=player).json()
     regions = {g["id"]: g for g in body["regions"]}
     assert set(regions) == REGIONS
     for g in regions.values():
@@ -127,12 +127,12 @@ def test_event_injection_shows_in_regions_and_events(stack, admin, player):
     assert r.status_code == 202, r.text
 
     def active():
-        body = stack.get("/event/events?active=true&region=kazakhstan", headers=player).json()
+        body = stack.get("/events?active=true&region=kazakhstan", headers=player).json()
         return [e for e in body["events"] if e["type"] == "grid_emergency"]
 
     events = stack.wait_for(active, what="injected event")
     assert events[0]["region"] == "kazakhstan" and events[0]["active"]
-    regions = {g["id"]: g for g in stack.get("/event/regions", headers=player).json()["regions"]}
+    regions = {g["id"]: g for g in stack.get("/regions", headers=player).json()["regions"]}
     assert any(e["type"] == "grid_emergency" for e in regions["kazakhstan"]["events"])
     row = stack.sql("SELECT type, region, severity, start_tick < resolution_tick FROM events "
                     "WHERE world_id = 1 AND id = %s", (events[0]["id"],))[0]
@@ -181,9 +181,9 @@ def test_bad_shocks_are_400(stack, admin):
 
 
 def test_events_query_is_validated(stack, player):
-    assert_problem(stack.get("/event/events?limit=0", headers=player), 400, field="limit")
-    assert_problem(stack.get("/event/events?active=maybe", headers=player), 400, field="active")
-    assert_problem(stack.get("/event/events?region=atlantis", headers=player), 400,
+    assert_problem(stack.get("/events?limit=0", headers=player), 400, field="limit")
+    assert_problem(stack.get("/events?active=maybe", headers=player), 400, field="active")
+    assert_problem(stack.get("/events?region=atlantis", headers=player), 400,
                    field="region")
-    body = stack.get("/event/events?limit=5", headers=player).json()
+    body = stack.get("/events?limit=5", headers=player).json()
     assert len(body["events"]) <= 5
