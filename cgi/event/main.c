@@ -5,9 +5,12 @@
  * deploy and watch it; the game endpoints arrive with their feature issue.
  */
 #include "app.h"
+#include "realtime.h"
 
 static const struct route routes[] = {
     {"GET", "/event/healthz", app_healthz, ROUTE_NO_RATE, 0, 0},
+    {"POST", "/realtime/ticket", realtime_ticket, ROUTE_AUTH, 30, 60},
+    {"GET", "/realtime/authorize", realtime_authorize, ROUTE_NO_RATE, 0, 0},
 };
 
 static const struct app_service svc = {
