@@ -40,7 +40,7 @@
 #define TICKET_RANDOM_BYTES 32
 /* base64url without padding of 32 bytes */
 #define TICKET_RANDOM_LEN 43
-#define TICKET_MAX_LEN (19 + 1 + TICKET_RANDOM_LEN)
+#define TICKET_MAX_LEN    (19 + 1 + TICKET_RANDOM_LEN)
 #define TICKET_HASH_BYTES 16
 
 DB_STMT(q_company, "SELECT user_id, world_id FROM companies WHERE id = $1");
@@ -138,11 +138,13 @@ static int ticket_scope(struct app *app, struct http_req *req, struct ticket_in 
 /* "http://host" -> "ws://host" (and https -> wss) into the arena. */
 static const char *ws_base(struct arena *a, const char *base)
 {
+    const char *ws = NULL;
+
     if (strncmp(base, "https://", 8) == 0)
-        return arena_printf(a, "wss://%s", base + 8);
-    if (strncmp(base, "http://", 7) == 0)
-        return arena_printf(a, "ws://%s", base + 7);
-    return base;
+        ws = arena_printf(a, "wss://%s", base + 8);
+    else if (strncmp(base, "http://", 7) == 0)
+        ws = arena_printf(a, "ws://%s", base + 7);
+    return ws ? ws : base;
 }
 
 int realtime_ticket(struct app *app, struct http_req *req, struct http_resp *resp,
@@ -150,7 +152,8 @@ int realtime_ticket(struct app *app, struct http_req *req, struct http_resp *res
 {
     struct ticket_in in = {0, 0};
     unsigned char rnd[TICKET_RANDOM_BYTES];
-    char b64[TICKET_RANDOM_LEN + 1], ttl[16], *ticket, *binding, *path;
+    char b64[TICKET_RANDOM_LEN + 1], ttl[16];
+    const char *ticket, *key, *binding, *path, *ch_world, *ch_company, *sse, *ws;
     struct json_object *o, *channels;
     redisReply *rep;
 
@@ -163,20 +166,24 @@ int realtime_ticket(struct app *app, struct http_req *req, struct http_resp *res
     if (ticket_scope(app, req, &in, err) != BT_OK)
         return BT_ERR;
     randombytes_buf(rnd, sizeof(rnd));
-    sodium_bin2base64(b64, sizeof(b64), rnd, sizeof(rnd),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_bin2base64(b64, sizeof(b64), rnd, sizeof(rnd), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(rnd, sizeof(rnd));
     ticket = arena_printf(req->arena, "%" PRId64 ".%s", req->who.user_id, b64);
     binding = arena_printf(req->arena, "%" PRId64 " %" PRId64 " %" PRId64, req->who.user_id,
                            in.world, in.company);
     path = arena_printf(req->arena, "/live/world/%" PRId64 "/company/%" PRId64 "?ticket=%s",
                         in.world, in.company, ticket);
-    if (!ticket || !binding || !path)
+    ch_world = arena_printf(req->arena, "world.%" PRId64, in.world);
+    ch_company = arena_printf(req->arena, "company.%" PRId64, in.company);
+    sse = arena_printf(req->arena, "%s%s", app->cfg.public_url, path ? path : "");
+    ws = arena_printf(req->arena, "%s%s", ws_base(req->arena, app->cfg.public_url),
+                      path ? path : "");
+    key = ticket ? ticket_key(app, req->arena, ticket) : NULL;
+    if (!ticket || !key || !binding || !path || !ch_world || !ch_company || !sse || !ws)
         return err_internal(err, "out of memory");
     snprintf(ttl, sizeof(ttl), "%d", app->cfg.live_ticket_ttl_s);
     {
-        const char *argv[] = {"SET", ticket_key(app, req->arena, ticket), binding, "EX", ttl,
-                              "NX"};
+        const char *argv[] = {"SET", key, binding, "EX", ttl, "NX"};
         rep = rds_cmd(&app->rds, req->arena, err, 6, argv, NULL);
         if (!rep)
             return BT_ERR;
@@ -189,21 +196,17 @@ int realtime_ticket(struct app *app, struct http_req *req, struct http_resp *res
     json_object_object_add(o, "world", json_object_new_int64(in.world));
     json_object_object_add(o, "company", json_object_new_int64(in.company));
     channels = json_object_new_array();
-    json_object_array_add(channels, json_object_new_string(
-                                        arena_printf(req->arena, "world.%" PRId64, in.world)));
-    json_object_array_add(channels, json_object_new_string(arena_printf(
-                                        req->arena, "company.%" PRId64, in.company)));
+    json_object_array_add(channels, json_object_new_string(ch_world));
+    json_object_array_add(channels, json_object_new_string(ch_company));
     json_object_object_add(o, "channels", channels);
     json_object_object_add(o, "path", json_object_new_string(path));
-    json_object_object_add(o, "sse", json_object_new_string(
-                                         arena_printf(req->arena, "%s%s", app->cfg.public_url, path)));
-    json_object_object_add(o, "websocket",
-                           json_object_new_string(arena_printf(
-                               req->arena, "%s%s", ws_base(req->arena, app->cfg.public_url), path)));
+    json_object_object_add(o, "sse", json_object_new_string(sse));
+    json_object_object_add(o, "websocket", json_object_new_string(ws));
     http_resp_json(resp, 201, o);
     http_resp_header(resp, "Cache-Control", "no-store");
-    log_msg(LOGL_INFO, req->request_id, "live ticket for user %" PRId64 " world %" PRId64
-            " company %" PRId64, req->who.user_id, in.world, in.company);
+    log_msg(LOGL_INFO, req->request_id,
+            "live ticket for user %" PRId64 " world %" PRId64 " company %" PRId64, req->who.user_id,
+            in.world, in.company);
     return BT_OK;
 }
 
@@ -233,6 +236,8 @@ int realtime_authorize(struct app *app, struct http_req *req, struct http_resp *
         return deny(err, "malformed ticket or channel");
     {
         const char *argv[] = {"GETDEL", ticket_key(app, req->arena, ticket)};
+        if (!argv[1])
+            return err_internal(err, "out of memory");
         rep = rds_cmd(&app->rds, req->arena, err, 2, argv, NULL);
         if (!rep)
             return BT_ERR;
@@ -247,8 +252,9 @@ int realtime_authorize(struct app *app, struct http_req *req, struct http_resp *
         return BT_ERR;
     if (banned)
         return deny(err, "this account is banned");
-    log_msg(LOGL_INFO, req->request_id, "live subscribe user %" PRId64 " world %" PRId64
-            " company %" PRId64, uid, world, company);
+    log_msg(LOGL_INFO, req->request_id,
+            "live subscribe user %" PRId64 " world %" PRId64 " company %" PRId64, uid, world,
+            company);
     http_resp_empty(resp, 204);
     return BT_OK;
 }

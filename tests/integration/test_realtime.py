@@ -25,9 +25,14 @@ from test_foundation import admin_token
 
 def publish(pub_base, channel, msg, event=None):
     body = json.dumps(msg)
-    r = requests.post(f"{pub_base}/pub/{channel}", data=body, timeout=5,
-                      headers={"Content-Type": "application/json", "Accept": "text/json",
-                               "X-EventSource-Event": event or msg["type"]})
+    # A node's workers connect to Redis one by one after start-up: 503 until then.
+    for _ in range(100):
+        r = requests.post(f"{pub_base}/pub/{channel}", data=body, timeout=5,
+                          headers={"Content-Type": "application/json", "Accept": "text/json",
+                                   "X-EventSource-Event": event or msg["type"]})
+        if r.status_code != 503:
+            break
+        time.sleep(0.05)
     assert r.status_code in (201, 202), (r.status_code, r.text)
     return r
 
@@ -64,7 +69,16 @@ class SSE:
     def __init__(self, url, headers=None, timeout=10):
         h = {"Accept": "text/event-stream"}
         h.update(headers or {})
-        self.resp = requests.get(url, headers=h, stream=True, timeout=timeout)
+        # 503: this nginx worker is not connected to Redis yet (Redis mode,
+        # just started); a client retries.  The authorizer ran first, so a
+        # private URL is passed as a callable that fetches a fresh ticket.
+        for _ in range(100):
+            self.resp = requests.get(url() if callable(url) else url, headers=h, stream=True,
+                                     timeout=timeout)
+            if self.resp.status_code != 503:
+                break
+            self.resp.close()
+            time.sleep(0.05)
         self.status = self.resp.status_code
         self.lines = self.resp.iter_lines(chunk_size=1, decode_unicode=True) if self.status == 200 else None
 
@@ -395,8 +409,7 @@ def test_multi_node_fan_out_through_redis(stack, nodes):
 def test_private_channel_across_nodes(stack, nodes):
     a, b = nodes
     tok, _, cid = player(stack)
-    t = ticket(stack, tok)
-    s = SSE(b.base + t["path"])
+    s = SSE(lambda: b.base + ticket(stack, tok)["path"])
     assert s.status == 200
     wait_subscribers(stack, a.pub, f"company.{cid}", 1)
     publish(a.pub, f"company.{cid}", {"type": "player:update", "world": 1, "tick": 0,
@@ -408,14 +421,16 @@ def test_private_channel_across_nodes(stack, nodes):
 def test_connections_per_user_are_limited_and_released(stack, nodes):
     a, _ = nodes
     tok, _, cid = player(stack)
-    opened = [SSE(a.base + ticket(stack, tok)["path"]) for _ in range(2)]
+    def url():
+        return a.base + ticket(stack, tok)["path"]
+    opened = [SSE(url) for _ in range(2)]
     assert [s.status for s in opened] == [200, 200]
-    extra = SSE(a.base + ticket(stack, tok)["path"])
+    extra = SSE(url)
     assert extra.status == 429
     opened.pop().close()
 
     def reconnect():
-        s = SSE(a.base + ticket(stack, tok)["path"])
+        s = SSE(url)
         if s.status == 200:
             opened.append(s)
             return True
@@ -424,7 +439,7 @@ def test_connections_per_user_are_limited_and_released(stack, nodes):
     stack.wait_for(reconnect, timeout=10, interval=0.2, what="a released connection slot")
     # Another user is not affected by the first one's connections.
     tok2, _, _ = player(stack)
-    other = SSE(a.base + ticket(stack, tok2)["path"])
+    other = SSE(lambda: a.base + ticket(stack, tok2)["path"])
     assert other.status == 200
     for s in opened + [other]:
         s.close()
