@@ -214,6 +214,22 @@ def test_owner_receives_company_messages_and_ticks_in_one_connection(stack):
     s.close()
 
 
+def test_a_player_never_sees_another_players_messages(stack):
+    pub = f"http://127.0.0.1:{stack.pub_port}"
+    _, _, cid_a = player(stack)
+    tok_b, _, cid_b = player(stack)
+    s = SSE(stack.url(ticket(stack, tok_b)["path"]))
+    assert s.status == 200
+    wait_subscribers(stack, pub, f"company.{cid_b}", 1)
+    publish(pub, f"company.{cid_a}", {"type": "player:update", "world": 1, "tick": 0, "ts": "t",
+                                      "payload": {"company": cid_a}})
+    publish(pub, f"company.{cid_b}", {"type": "player:update", "world": 1, "tick": 0, "ts": "t",
+                                      "payload": {"company": cid_b}})
+    # Messages arrive in publish order: A's would come first if it leaked.
+    assert s.until(lambda e: e[0] == "player:update")[2]["payload"] == {"company": cid_b}
+    s.close()
+
+
 def test_websocket_with_ticket_receives_the_company_channel(stack):
     tok, _, cid = player(stack)
     t = ticket(stack, tok)
