@@ -59,6 +59,8 @@ const struct config_key config_keys[] = {
     INT(refresh_ttl_s, "BT_REFRESH_TTL", "2592000", 3600, 31536000, "refresh token lifetime (s)"),
     INT(pwhash_profile, "BT_PWHASH_PROFILE", "0", 0, 1,
         "argon2id cost: 0 = libsodium interactive, 1 = moderate"),
+    INT(live_ticket_ttl_s, "BT_LIVE_TICKET_TTL", "30", 5, 300,
+        "lifetime of an unused single-use live subscribe ticket (s)"),
 };
 const size_t config_nkeys = BT_ARRAY_LEN(config_keys);
 

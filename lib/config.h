@@ -49,6 +49,8 @@ struct config {
     int access_ttl_s;
     int refresh_ttl_s;
     int pwhash_profile;               /* 0 = libsodium interactive, 1 = moderate */
+    /* realtime */
+    int live_ticket_ttl_s;            /* lifetime of an unused subscribe ticket */
 };
 
 enum config_type { CONFIG_T_STR, CONFIG_T_INT, CONFIG_T_LONG };

@@ -8,7 +8,12 @@
 #   BT_NGINX_USER                 "user" directive value ("" = none)
 #   BT_NCHAN_REDIS                redis://host:port to share channels between nodes ("" = off)
 #   BT_AUTH_RATE BT_AUTH_BURST BT_API_RATE BT_SUB_CONN_PER_IP
-#   BT_NCHAN_BUFFER BT_NCHAN_BUFFER_TTL
+#   BT_NCHAN_BUFFER BT_NCHAN_BUFFER_TTL  channel message buffer: length, TTL
+#   BT_LIVE_CONN_PER_USER         live subscriber connections per user (per node)
+#   BT_LIVE_MSG_MAX               largest publishable message (e.g. 64k)
+#   BT_LIVE_SUB_TIMEOUT           longest a subscriber connection lasts (s, 0 = none)
+#   BT_NGINX_PID                  master pid file (default $BT_RUN_DIR/nginx-master.pid)
+#   BT_NGINX_WORKER_CONNECTIONS BT_NGINX_RLIMIT_NOFILE  (benchmarks raise them)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$1
@@ -36,6 +41,12 @@ render() {
         -e "s|@@SUB_CONN_PER_IP@@|${BT_SUB_CONN_PER_IP:-50}|g" \
         -e "s|@@BUFFER_LENGTH@@|${BT_NCHAN_BUFFER:-200}|g" \
         -e "s|@@BUFFER_TTL@@|${BT_NCHAN_BUFFER_TTL:-15m}|g" \
+        -e "s|@@LIVE_CONN_PER_USER@@|${BT_LIVE_CONN_PER_USER:-8}|g" \
+        -e "s|@@LIVE_MSG_MAX@@|${BT_LIVE_MSG_MAX:-64k}|g" \
+        -e "s|@@LIVE_SUB_TIMEOUT@@|${BT_LIVE_SUB_TIMEOUT:-3600}|g" \
+        -e "s|@@NGINX_PID@@|${BT_NGINX_PID:-${BT_RUN_DIR}/nginx-master.pid}|g" \
+        -e "s|@@NGINX_WORKER_CONNECTIONS@@|${BT_NGINX_WORKER_CONNECTIONS:-16384}|g" \
+        -e "s|@@NGINX_RLIMIT_NOFILE@@|${BT_NGINX_RLIMIT_NOFILE:-65536}|g" \
         -e "s|@@NCHAN_REDIS_UPSTREAM@@|${redis_up}|g" \
         -e "s|@@NCHAN_REDIS_PASS@@|${redis_pass}|g" \
         "$1"

@@ -330,8 +330,13 @@ start_nginx() {
     port_busy "$PORT" && die "port $PORT is already in use (set PORT=...)"
     port_busy "$PUB_PORT" && die "port $PUB_PORT is already in use (set BT_PUB_PORT=...)"
     [ $IS_ROOT = 1 ] && user="root root"
+    # BT_NCHAN_REDIS=local shares channels through this stack's Redis (so
+    # more nginx nodes can join); a redis:// URL names another server.
+    local nchan_redis=${BT_NCHAN_REDIS:-}
+    [ "$nchan_redis" = local ] && nchan_redis=redis://127.0.0.1:$REDIS_PORT
     BT_VAR=$VAR BT_RUN_DIR=$RUN BT_LOG_DIR=$LOG BT_LISTEN=127.0.0.1:$PORT \
-        BT_PUB_PORT=$PUB_PORT BT_NGINX_USER=$user "$ROOT/scripts/render-nginx.sh" "$conf"
+        BT_PUB_PORT=$PUB_PORT BT_NGINX_USER=$user BT_NCHAN_REDIS=$nchan_redis \
+        "$ROOT/scripts/render-nginx.sh" "$conf"
     nginx -t -q -e "$LOG/nginx-error.log" -p "$VAR/nginx" -c "$conf/nginx.conf" ||
         die "nginx configuration test failed"
     rm -f "$RUN/nginx.pid"

@@ -10,7 +10,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("BT_BUILD", "build")
 ROUTE = re.compile(r'\{\s*"(GET|POST|PUT|PATCH|DELETE)",\s*"([^"]+)"')
 # Routes nginx keeps internal (never reachable by clients) need no API entry.
-INTERNAL_PREFIXES = ("/internal/",)
+INTERNAL_PREFIXES = ("/internal/", "/realtime/authorize")
 
 
 def config_keys():
