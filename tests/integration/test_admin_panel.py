@@ -36,6 +36,7 @@ def browser():
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-extensions", "--no-first-run", "--window-size=1280,900"):
         opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     drv.set_page_load_timeout(WAIT_S)
     try:
@@ -72,6 +73,13 @@ def live_tick(drv, wid=1):
         return int(world_row(drv, wid).find_element(By.CSS_SELECTOR, "td.tick").text)
     except Exception:  # not rendered yet, or being redrawn
         return None
+
+
+def script_errors(drv):
+    """Console errors other than failed requests (e.g. endpoints that other
+    services have not implemented yet): exceptions, CSP violations."""
+    return [e["message"] for e in drv.get_log("browser")
+            if e["level"] == "SEVERE" and e.get("source") != "network"]
 
 
 def world(stack, wid=1):
@@ -199,6 +207,11 @@ def test_admin_dashboard_live_controls(stack, browser):
         # ...and it ticks again, live.
         t1 = live_tick(browser) or 0
         wait(browser, lambda d: (live_tick(d) or 0) > t1, "ticks after resuming", timeout=12)
+        # Every section opens without a script error or a CSP violation.
+        for tab in ("users", "params", "dashboard"):
+            browser.find_element(By.CSS_SELECTOR, f'.tab[data-tab="{tab}"]').click()
+            wait(browser, lambda d: d.find_element(By.ID, f"tab-{tab}").is_displayed(), tab)
+        assert not script_errors(browser)
     finally:
         stack.http.patch(stack.url("/api/admin/worlds/1"),
                          json={"tick_ms": 500, "status": "running"}, headers=h, timeout=10)

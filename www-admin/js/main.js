@@ -43,7 +43,10 @@ function openPanel(s) {
     refuseNonAdmin();
     return;
   }
-  session.schedule((why) => showSignin(why));
+  session.schedule((why) => {
+    session.clear();
+    showSignin(why);
+  });
   $('signin-view').hidden = true;
   $('app-view').hidden = false;
   $('whoami').hidden = false;
