@@ -8,11 +8,17 @@
 # changed after it was applied is an error: write a new migration instead.
 # Migration files must not contain BEGIN/COMMIT themselves.
 #
-# Usage: scripts/migrate.sh [DIR]    (connection from the PG* environment)
+# Usage: scripts/migrate.sh [DIR [SEED.sql]]
+#   Connection: BT_PG_DSN when set (an installation, bt-migrate.service),
+#   else the PG* environment.  SEED.sql, when given, runs after the
+#   migrations (idempotent inserts, e.g. the default world) with the psql
+#   variable tick_ms = BT_TICK_MS (default 5000).
 set -euo pipefail
 dir=${1:-"$(cd "$(dirname "$0")/.." && pwd)/migrations"}
+seed=${2:-}
 export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 psql=(psql -X -q -v ON_ERROR_STOP=1)
+[ -n "${BT_PG_DSN:-}" ] && psql+=(-d "$BT_PG_DSN")
 
 "${psql[@]}" -c "CREATE TABLE IF NOT EXISTS schema_migrations (
     version    text PRIMARY KEY,
@@ -47,4 +53,6 @@ SQL
     applied=$((applied + 1))
     echo "migrate: applied $v"
 done
-[ $applied -gt 0 ] || true
+if [ -n "$seed" ]; then
+    "${psql[@]}" -v tick_ms="${BT_TICK_MS:-5000}" -f "$seed" > /dev/null
+fi

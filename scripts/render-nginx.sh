@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # render-nginx.sh - renders nginx/*.in templates.
 #
-# Usage: render-nginx.sh OUTDIR   with the variables below in the environment:
+# Usage: render-nginx.sh OUTDIR            the local run (stack.sh): nginx.conf,
+#                                           bitcoin-tycoon.conf, bt-fastcgi.conf
+#        render-nginx.sh --install OUTDIR  an installation (scripts/install.sh):
+#                                           bitcoin-tycoon.conf and bt-fastcgi.conf
+#                                           only; Debian's nginx.conf includes them
+#                                           (and loads Nchan from modules-enabled)
+# with the variables below in the environment:
 #   BT_VAR BT_RUN_DIR BT_LOG_DIR  state, sockets and logs
+#   BT_CONF_DIR                   where nginx will read the files (default OUTDIR;
+#                                 differs when OUTDIR is under a DESTDIR)
+#   BT_WWW_ADMIN BT_DOCS          the admin panel and docs directories (default: the checkout)
+#   BT_REAL_IP_FROM               address of a TLS proxy in front (e.g. 127.0.0.1):
+#                                 trust its X-Forwarded-For for the client address
 #   BT_LISTEN                     public listen address (127.0.0.1:8080)
 #   BT_PUB_PORT                   loopback publisher port
 #   BT_NGINX_USER                 "user" directive value ("" = none)
@@ -16,6 +27,8 @@
 #   BT_NGINX_WORKER_CONNECTIONS BT_NGINX_RLIMIT_NOFILE  (benchmarks raise them)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+install=0
+if [ "${1:-}" = --install ]; then install=1; shift; fi
 out=$1
 mkdir -p "$out"
 user_line=""
@@ -25,12 +38,16 @@ if [ -n "${BT_NCHAN_REDIS:-}" ]; then
     redis_up="upstream bt_nchan_redis { nchan_redis_server ${BT_NCHAN_REDIS}; }"
     redis_pass="nchan_redis_pass bt_nchan_redis;"
 fi
+real_ip=""
+if [ -n "${BT_REAL_IP_FROM:-}" ]; then
+    real_ip="set_real_ip_from ${BT_REAL_IP_FROM}; real_ip_header X-Forwarded-For;"
+fi
 render() {
     sed -e "s|@@USER@@|${user_line}|g" \
         -e "s|@@VAR@@|${BT_VAR}|g" \
         -e "s|@@RUN@@|${BT_RUN_DIR}|g" \
         -e "s|@@LOG@@|${BT_LOG_DIR}|g" \
-        -e "s|@@CONF@@|${out}|g" \
+        -e "s|@@CONF@@|${BT_CONF_DIR:-$out}|g" \
         -e "s|@@LISTEN@@|${BT_LISTEN}|g" \
         -e "s|@@PUB_PORT@@|${BT_PUB_PORT}|g" \
         -e "s|@@WWW_ADMIN@@|${BT_WWW_ADMIN:-$root/www-admin}|g" \
@@ -49,8 +66,9 @@ render() {
         -e "s|@@NGINX_RLIMIT_NOFILE@@|${BT_NGINX_RLIMIT_NOFILE:-65536}|g" \
         -e "s|@@NCHAN_REDIS_UPSTREAM@@|${redis_up}|g" \
         -e "s|@@NCHAN_REDIS_PASS@@|${redis_pass}|g" \
+        -e "s|@@REAL_IP@@|${real_ip}|g" \
         "$1"
 }
-render "$root/nginx/nginx.conf.in" > "$out/nginx.conf"
+[ $install = 1 ] || render "$root/nginx/nginx.conf.in" > "$out/nginx.conf"
 render "$root/nginx/bitcoin-tycoon.conf.in" > "$out/bitcoin-tycoon.conf"
 cp "$root/nginx/bt-fastcgi.conf" "$out/bt-fastcgi.conf"

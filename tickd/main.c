@@ -8,8 +8,8 @@
  *
  * SIGTERM/SIGINT finish the tick in progress, then exit.  Under systemd,
  * READY=1 is sent once connected, WATCHDOG=1 after every committed tick and
- * STATUS= describes the last tick.  Without systemd the notifications are
- * no-ops.
+ * at least once a second while waiting, and STATUS= describes the last tick.
+ * Without systemd the notifications are no-ops.
  */
 #include "config.h"
 #include "db.h"
@@ -35,6 +35,8 @@
 
 #define MAX_WORLDS 64
 #define RELOAD_WORLDS_S 5
+/* Longest sleep without feeding the watchdog or checking for reloads. */
+#define IDLE_SLICE_NS 1000000000LL
 
 struct tickd {
     struct config cfg;
@@ -191,7 +193,12 @@ static int run(struct tickd *td)
             next_reload = sched_now_ns() + (int64_t)RELOAD_WORLDS_S * 1000000000;
         }
         k = next_due(td);
-        if (k < 0) {
+        if (k < 0 || td->sched[k].next_ns - sched_now_ns() > IDLE_SLICE_NS) {
+            /* Nothing due within a slice: wake at least once a slice so
+             * world reloads happen on time and the systemd watchdog is
+             * fed while idle or between long ticks (the watchdog guards
+             * against a hung loop, see systemd/bt-tickd.service). */
+            sd_notify(0, "WATCHDOG=1");
             sleep(1);
             continue;
         }
