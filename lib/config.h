@@ -49,6 +49,9 @@ struct config {
     int access_ttl_s;
     int refresh_ttl_s;
     int pwhash_profile;               /* 0 = libsodium interactive, 1 = moderate */
+    char refresh_key_file[CONFIG_STR]; /* key of the refresh-token hashes */
+    int login_max_failures;           /* failed logins per account and window before 429 */
+    int login_failure_window_s;
 };
 
 enum config_type { CONFIG_T_STR, CONFIG_T_INT, CONFIG_T_LONG };

@@ -11,6 +11,7 @@
 #include "app.h"
 #include "auth.h"
 #include "log.h"
+#include "users.h"
 #include "valid.h"
 
 #include <json-c/json.h>
@@ -281,6 +282,11 @@ static int patch_world(struct app *app, struct http_req *req, struct http_resp *
 static const struct route routes[] = {
     {"GET", "/api/admin/worlds", list_worlds, ROUTE_ADMIN, 0, 0},
     {"PATCH", "/api/admin/worlds/:id", patch_world, ROUTE_ADMIN | ROUTE_JSON, 0, 0},
+    {"GET", "/api/admin/users", users_list, ROUTE_ADMIN, 0, 0},
+    {"GET", "/api/admin/users/:id", users_get, ROUTE_ADMIN, 0, 0},
+    {"POST", "/api/admin/users/:id/ban", users_ban, ROUTE_ADMIN | ROUTE_JSON, 0, 0},
+    {"POST", "/api/admin/users/:id/unban", users_unban, ROUTE_ADMIN, 0, 0},
+    {"GET", "/api/admin/audit", users_audit, ROUTE_ADMIN, 0, 0},
     {"GET", "/", get_index, ROUTE_PUBLIC, 0, 0},
     {"GET", "/healthz", app_healthz, ROUTE_NO_RATE, 0, 0},
     {"GET", "/readyz", get_readyz, ROUTE_NO_RATE, 0, 0},
@@ -294,6 +300,7 @@ static const struct app_service svc = {
     .needs = APP_DB | APP_REDIS,
     .rate_limit = 600,
     .rate_window_s = 60,
+    .cli = admin_cli,
 };
 
 int main(int argc, char **argv)
