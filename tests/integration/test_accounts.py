@@ -2,6 +2,8 @@
 verification with an independent JWT implementation, enumeration
 resistance, failed-login backoff, profiles and ownership, bans, the admin
 CLI and the admin user API."""
+import base64
+import hashlib
 import itertools
 import json
 import os
@@ -128,6 +130,13 @@ def test_refresh_tokens_stored_only_as_keyed_hash(stack):
                     "OR encode(token_hash, 'escape') LIKE %s OR encode(token_hash, 'hex') = %s",
                     (tok.encode(), f"%{tok}%", tok))
     assert hit[0][0] == 0
+    # The stored value is BLAKE2b-256 keyed with the key derived from the
+    # stack's refresh key file (checked with hashlib, independently of C).
+    with open(os.path.join(stack.var, "secrets", "refresh.key"), "rb") as f:
+        key = hashlib.blake2b(b"bitcoin-tycoon refresh-token hash v1" + f.read().rstrip(b"\r\n"),
+                              digest_size=32).digest()
+    raw = base64.urlsafe_b64decode(tok + "=")
+    assert bytes(rows[0][0]) == hashlib.blake2b(raw, key=key, digest_size=32).digest()
 
 
 def test_access_token_verifies_with_pyjwt(stack):
