@@ -20,8 +20,8 @@ struct json_object;
 
 struct account {
     int64_t id;
-    const char *email;         /* NULL for guests */
-    const char *role;          /* "player" or "admin" */
+    const char *email; /* NULL for guests */
+    const char *role;  /* "player" or "admin" */
     bool is_guest;
     bool banned;
     const char *created_at;    /* ISO 8601 */
@@ -31,9 +31,9 @@ struct account {
     int64_t company_id;        /* 0: no company (admins created by the CLI) */
     const char *company_name;
     const char *region;
-    int64_t world_id;          /* the company's world, else the default world */
+    int64_t world_id; /* the company's world, else the default world */
     int64_t reputation;
-    int64_t rank;              /* 1 = best reputation in the world; 0 without company */
+    int64_t rank; /* 1 = best reputation in the world; 0 without company */
     const char *company_created_at;
 };
 

@@ -16,11 +16,16 @@
 #include <string.h>
 
 static const char *const event_names[AUDIT_EVENT_COUNT] = {
-    [AUDIT_REGISTER] = "register",         [AUDIT_GUEST] = "guest",
-    [AUDIT_LOGIN_SUCCESS] = "login_success", [AUDIT_LOGIN_FAILURE] = "login_failure",
-    [AUDIT_REFRESH_REUSE] = "refresh_reuse", [AUDIT_LOGOUT] = "logout",
-    [AUDIT_UPGRADE] = "upgrade",           [AUDIT_BAN] = "ban",
-    [AUDIT_UNBAN] = "unban",               [AUDIT_ADMIN_CREATED] = "admin_created",
+    [AUDIT_REGISTER] = "register",
+    [AUDIT_GUEST] = "guest",
+    [AUDIT_LOGIN_SUCCESS] = "login_success",
+    [AUDIT_LOGIN_FAILURE] = "login_failure",
+    [AUDIT_REFRESH_REUSE] = "refresh_reuse",
+    [AUDIT_LOGOUT] = "logout",
+    [AUDIT_UPGRADE] = "upgrade",
+    [AUDIT_BAN] = "ban",
+    [AUDIT_UNBAN] = "unban",
+    [AUDIT_ADMIN_CREATED] = "admin_created",
 };
 
 DB_STMT(q_audit_insert,

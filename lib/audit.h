@@ -39,11 +39,11 @@ enum audit_event {
 
 struct audit_entry {
     enum audit_event event;
-    int64_t user_id;        /* 0 = none */
-    int64_t actor_id;       /* 0 = none */
-    const char *ip;         /* borrowed; NULL = unknown */
-    const char *user_agent; /* borrowed; NULL = unknown */
-    const char *request_id; /* borrowed; NULL = none */
+    int64_t user_id;            /* 0 = none */
+    int64_t actor_id;           /* 0 = none */
+    const char *ip;             /* borrowed; NULL = unknown */
+    const char *user_agent;     /* borrowed; NULL = unknown */
+    const char *request_id;     /* borrowed; NULL = none */
     struct json_object *detail; /* borrowed, an object; NULL = {} */
 };
 

@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include "err.h"
 
-#define PASSWORD_MIN 10
-#define PASSWORD_MAX 256
+#define PASSWORD_MIN      10
+#define PASSWORD_MAX      256
 #define PASSWORD_HASH_MAX 128 /* crypto_pwhash_STRBYTES, checked in password.c */
 
 /* Hashes pw[0..len) into out (NUL-terminated).  BT_ERR (500) only when

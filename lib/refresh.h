@@ -18,8 +18,8 @@
 #include "err.h"
 
 #define REFRESH_TOKEN_BYTES 32
-#define REFRESH_TOKEN_LEN 43                         /* base64url, no padding */
-#define REFRESH_HASH_HEX (2 * 32 + 1)                /* hex digest + NUL */
+#define REFRESH_TOKEN_LEN   43           /* base64url, no padding */
+#define REFRESH_HASH_HEX    (2 * 32 + 1) /* hex digest + NUL */
 
 struct refresh_key {
     unsigned char k[32];

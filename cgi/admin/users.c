@@ -24,15 +24,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USERS_PAGE_MAX 100
+#define USERS_PAGE_MAX     100
 #define USERS_PAGE_DEFAULT 50
 
-DB_STMT(q_users_search,
-        "SELECT u.id, u.email, u.role, u.is_guest, to_json(u.created_at) #>> '{}', "
-        "to_json(u.banned_at) #>> '{}', c.id, c.name, c.region "
-        "FROM users u LEFT JOIN companies c ON c.user_id = u.id "
-        "WHERE ($1::text IS NULL OR u.email LIKE $1 ESCAPE '\\' OR lower(c.name) LIKE $1 ESCAPE '\\') "
-        "AND u.id > $2::bigint ORDER BY u.id LIMIT $3::int");
+DB_STMT(
+    q_users_search,
+    "SELECT u.id, u.email, u.role, u.is_guest, to_json(u.created_at) #>> '{}', "
+    "to_json(u.banned_at) #>> '{}', c.id, c.name, c.region "
+    "FROM users u LEFT JOIN companies c ON c.user_id = u.id "
+    "WHERE ($1::text IS NULL OR u.email LIKE $1 ESCAPE '\\' OR lower(c.name) LIKE $1 ESCAPE '\\') "
+    "AND u.id > $2::bigint ORDER BY u.id LIMIT $3::int");
 DB_STMT(q_user_ban,
         "UPDATE users SET banned_at = CASE WHEN $2::bool THEN COALESCE(banned_at, now()) END, "
         "ban_reason = CASE WHEN $2::bool THEN $3 END WHERE id = $1 RETURNING id");
@@ -65,8 +66,8 @@ static void answer_page(struct http_resp *resp, const char *items, struct json_o
     int n = PQntuples(r);
 
     json_object_object_add(o, items, arr);
-    json_object_object_add(o, next, n == limit && n > 0 ? json_object_new_int64(db_i64(r, n - 1, 0))
-                                                        : NULL);
+    json_object_object_add(o, next,
+                           n == limit && n > 0 ? json_object_new_int64(db_i64(r, n - 1, 0)) : NULL);
     http_resp_json(resp, 200, o);
 }
 
@@ -266,8 +267,7 @@ int users_ban(struct app *app, struct http_req *req, struct http_resp *resp, str
     return set_ban(app, req, resp, true, err);
 }
 
-int users_unban(struct app *app, struct http_req *req, struct http_resp *resp,
-                struct bt_err *err)
+int users_unban(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     return set_ban(app, req, resp, false, err);
 }
@@ -285,8 +285,7 @@ static const struct valid_rule audit_rules[] = {
     VALID_END,
 };
 
-int users_audit(struct app *app, struct http_req *req, struct http_resp *resp,
-                struct bt_err *err)
+int users_audit(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     struct audit_q in = {0, USERS_PAGE_DEFAULT, 0};
     char uid[24], before[24], limit[16];

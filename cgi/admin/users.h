@@ -21,10 +21,8 @@ int users_set_ban(struct app *app, struct arena *a, struct audit_entry *ctx, int
 int users_list(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 int users_get(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 int users_ban(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
-int users_unban(struct app *app, struct http_req *req, struct http_resp *resp,
-                struct bt_err *err);
-int users_audit(struct app *app, struct http_req *req, struct http_resp *resp,
-                struct bt_err *err);
+int users_unban(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
+int users_audit(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 
 /* `bt-admin create-admin|ban|unban ...` (cli.c). */
 int admin_cli(struct app *app, int argc, char **argv);

@@ -60,8 +60,8 @@ static const struct valid_rule login_rules[] = {
     VALID_END,
 };
 
-static int login_failed(struct app *app, struct http_req *req, const char *fkey,
-                        int64_t user_id, struct bt_err *err)
+static int login_failed(struct app *app, struct http_req *req, const char *fkey, int64_t user_id,
+                        struct bt_err *err)
 {
     struct ratelimit_result rl;
     struct audit_entry ae;
@@ -92,8 +92,7 @@ int post_login(struct app *app, struct http_req *req, struct http_resp *resp, st
     fkey = failure_key(app, req->arena, in.email);
     if (!fkey)
         return err_internal(err, "out of memory");
-    if (ratelimit_peek(&app->rds, req->arena, fkey, app->cfg.login_max_failures, &rl, err) !=
-        BT_OK)
+    if (ratelimit_peek(&app->rds, req->arena, fkey, app->cfg.login_max_failures, &rl, err) != BT_OK)
         return BT_ERR;
     if (!rl.allowed) {
         ratelimit_error(&rl, err);
@@ -114,8 +113,8 @@ int post_login(struct app *app, struct http_req *req, struct http_resp *resp, st
     if (password_needs_rehash(acc.password_hash, app->cfg.pwhash_profile)) {
         char hash[PASSWORD_HASH_MAX], uid[24];
         snprintf(uid, sizeof(uid), "%" PRId64, acc.id);
-        if (password_hash(in.password, strlen(in.password), app->cfg.pwhash_profile, hash,
-                          err) != BT_OK ||
+        if (password_hash(in.password, strlen(in.password), app->cfg.pwhash_profile, hash, err) !=
+                BT_OK ||
             !db_exec(&app->db, req->arena, &q_rehash, 2, (const char *[]){uid, hash}, err))
             return BT_ERR;
         log_msg(LOGL_INFO, req->request_id, "password hash of user %s upgraded", uid);
@@ -174,8 +173,7 @@ static int revoke_family(struct app *app, struct http_req *req, const char *fami
     return db_exec(&app->db, req->arena, &q_family_revoke, 1, &family, err) ? BT_OK : BT_ERR;
 }
 
-int post_refresh(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct bt_err *err)
+int post_refresh(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     PGresult *t;
     const char *token_id, *family;
@@ -231,8 +229,7 @@ fail:
     return BT_ERR;
 }
 
-int post_logout(struct app *app, struct http_req *req, struct http_resp *resp,
-                struct bt_err *err)
+int post_logout(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     struct audit_entry ae;
     PGresult *t;

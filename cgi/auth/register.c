@@ -83,8 +83,7 @@ static const struct valid_rule register_rules[] = {
     VALID_END,
 };
 
-int post_register(struct app *app, struct http_req *req, struct http_resp *resp,
-                  struct bt_err *err)
+int post_register(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     struct register_in in = {NULL, NULL, NULL, NULL};
     char hash[PASSWORD_HASH_MAX];
@@ -149,8 +148,7 @@ static const struct valid_rule upgrade_rules[] = {
     VALID_END,
 };
 
-int post_upgrade(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct bt_err *err)
+int post_upgrade(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     struct upgrade_in in = {NULL, NULL};
     char hash[PASSWORD_HASH_MAX], uid[24];

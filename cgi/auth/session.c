@@ -18,13 +18,11 @@
 #include <string.h>
 #include <time.h>
 
-DB_STMT(q_refresh_insert,
-        "INSERT INTO refresh_tokens (user_id, family, token_hash, expires_at) "
-        "VALUES ($1, COALESCE($2::uuid, gen_random_uuid()), decode($3, 'hex'), "
-        "now() + make_interval(secs => $4::int)) RETURNING family");
-DB_STMT(q_company_insert,
-        "INSERT INTO companies (user_id, world_id, name, region) "
-        "SELECT $1, w.id, $2, $3 FROM worlds w WHERE w.is_default RETURNING id");
+DB_STMT(q_refresh_insert, "INSERT INTO refresh_tokens (user_id, family, token_hash, expires_at) "
+                          "VALUES ($1, COALESCE($2::uuid, gen_random_uuid()), decode($3, 'hex'), "
+                          "now() + make_interval(secs => $4::int)) RETURNING family");
+DB_STMT(q_company_insert, "INSERT INTO companies (user_id, world_id, name, region) "
+                          "SELECT $1, w.id, $2, $3 FROM worlds w WHERE w.is_default RETURNING id");
 
 int session_init(struct app *app, struct bt_err *err)
 {
@@ -67,8 +65,8 @@ void session_check_email(struct arena *a, const char **email, struct bt_err *err
     *email = norm;
 }
 
-int session_create_company(struct app *app, struct http_req *req, int64_t user_id,
-                           const char *name, const char *region, struct bt_err *err)
+int session_create_company(struct app *app, struct http_req *req, int64_t user_id, const char *name,
+                           const char *region, struct bt_err *err)
 {
     char uid[24];
     const char *p[3] = {uid, name, region};

@@ -41,8 +41,8 @@ void session_check_email(struct arena *a, const char **email, struct bt_err *err
 
 /* Inserts the company of a new user into the default world.  A taken name
  * is a 409 naming company_name.  Runs inside the caller's transaction. */
-int session_create_company(struct app *app, struct http_req *req, int64_t user_id,
-                           const char *name, const char *region, struct bt_err *err);
+int session_create_company(struct app *app, struct http_req *req, int64_t user_id, const char *name,
+                           const char *region, struct bt_err *err);
 
 /* A 409 naming one field (e.g. "email"/"taken"). */
 int session_conflict(struct bt_err *err, const char *field, const char *message);
@@ -51,12 +51,9 @@ int session_conflict(struct bt_err *err, const char *field, const char *message)
 int post_register(struct app *app, struct http_req *req, struct http_resp *resp,
                   struct bt_err *err);
 int post_guest(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
-int post_upgrade(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct bt_err *err);
+int post_upgrade(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 int post_login(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
-int post_refresh(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct bt_err *err);
-int post_logout(struct app *app, struct http_req *req, struct http_resp *resp,
-                struct bt_err *err);
+int post_refresh(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
+int post_logout(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 
 #endif

@@ -14,8 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int get_player(struct app *app, struct http_req *req, struct http_resp *resp,
-               struct bt_err *err);
+int get_player(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 int get_player_me(struct app *app, struct http_req *req, struct http_resp *resp,
                   struct bt_err *err);
 
@@ -53,8 +52,7 @@ static int answer(struct app *app, struct http_req *req, struct http_resp *resp,
     return BT_OK;
 }
 
-int get_player(struct app *app, struct http_req *req, struct http_resp *resp,
-               struct bt_err *err)
+int get_player(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     const char *s = http_param(req, "id");
     char *end;
@@ -66,8 +64,7 @@ int get_player(struct app *app, struct http_req *req, struct http_resp *resp,
     return answer(app, req, resp, id, err);
 }
 
-int get_player_me(struct app *app, struct http_req *req, struct http_resp *resp,
-                  struct bt_err *err)
+int get_player_me(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     return answer(app, req, resp, req->who.user_id, err);
 }

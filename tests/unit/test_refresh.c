@@ -33,8 +33,9 @@ static void new_token_hashes_back_to_its_hash(void **state)
     key(&k, 'a');
     refresh_new(&k, tok, h);
     assert_int_equal(strlen(tok), REFRESH_TOKEN_LEN);
-    assert_int_equal(strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-                     REFRESH_TOKEN_LEN);
+    assert_int_equal(
+        strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+        REFRESH_TOKEN_LEN);
     assert_int_equal(strlen(h), 64);
     assert_true(refresh_hash(&k, tok, h2));
     assert_string_equal(h, h2);

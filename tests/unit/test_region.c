@@ -13,8 +13,8 @@
 
 static void six_contract_ids_in_order(void **state)
 {
-    static const char *const want[] = {"texas", "quebec", "iceland", "kazakhstan", "paraguay",
-                                       "norway"};
+    static const char *const want[] = {"texas",      "quebec",   "iceland",
+                                       "kazakhstan", "paraguay", "norway"};
     int i;
 
     (void)state;
