@@ -43,7 +43,7 @@ TICKD_LIBOBJ := $(filter-out $(BUILD)/tickd/main.o,$(TICKD_OBJ))
 
 PYTEST   := /usr/bin/python3 -m pytest
 
-.PHONY: all deps run stop test unit integration asan bench clean format format-check \
+.PHONY: all deps run stop test unit integration asan bench clean format format-check docs \
         check-units install help
 .DEFAULT_GOAL := all
 # Objects are intermediate files of pattern chains; keep them (no rebuilds).
@@ -108,6 +108,10 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory all BUILD=$(BUILD)
 	@BUILD=$(BUILD) scripts/bench.sh
+
+# Documentation generated from the code (README config table, bt.env.example).
+docs: $(TICKD)
+	@scripts/gen-docs.sh $(TICKD)
 
 format:
 	clang-format -i $(LIB_SRC) lib/*.h $(wildcard cgi/*/*.[ch] tickd/*.[ch] tests/unit/*.c)

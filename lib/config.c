@@ -61,6 +61,13 @@ const struct config_key config_keys[] = {
         "argon2id cost: 0 = libsodium interactive, 1 = moderate"),
     INT(live_ticket_ttl_s, "BT_LIVE_TICKET_TTL", "30", 5, 300,
         "lifetime of an unused single-use live subscribe ticket (s)"),
+
+    STR(refresh_key_file, "BT_REFRESH_KEY_FILE", "var/secrets/refresh.key",
+        "file holding the key of the stored refresh-token hashes (>= 32 bytes)"),
+    INT(login_max_failures, "BT_LOGIN_MAX_FAILURES", "5", 1, 1000,
+        "failed logins per account within the window before 429 (not scaled)"),
+    INT(login_failure_window_s, "BT_LOGIN_FAILURE_WINDOW", "60", 1, 86400,
+        "window of the failed-login counter (s)"),
 };
 const size_t config_nkeys = BT_ARRAY_LEN(config_keys);
 

@@ -51,6 +51,10 @@ struct config {
     int pwhash_profile;               /* 0 = libsodium interactive, 1 = moderate */
     /* realtime */
     int live_ticket_ttl_s;            /* lifetime of an unused subscribe ticket */
+
+    char refresh_key_file[CONFIG_STR]; /* key of the refresh-token hashes */
+    int login_max_failures;           /* failed logins per account and window before 429 */
+    int login_failure_window_s;
 };
 
 enum config_type { CONFIG_T_STR, CONFIG_T_INT, CONFIG_T_LONG };

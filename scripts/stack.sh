@@ -130,6 +130,9 @@ write_env() {
     if [ ! -s "$SECRETS/jwt.key" ]; then
         (umask 077; gen_secret 96 64 > "$SECRETS/jwt.key")
     fi
+    if [ ! -s "$SECRETS/refresh.key" ]; then
+        (umask 077; gen_secret 96 64 > "$SECRETS/refresh.key")
+    fi
     case $BUILD in *asan*) asan=1 ;; esac
     {
         echo "BT_VAR=$VAR"
@@ -140,6 +143,7 @@ write_env() {
         echo "BT_REDIS_HOST=127.0.0.1"
         echo "BT_REDIS_PORT=$REDIS_PORT"
         echo "BT_JWT_SECRET_FILE=$SECRETS/jwt.key"
+        echo "BT_REFRESH_KEY_FILE=$SECRETS/refresh.key"
         echo "BT_PUBLIC_URL=http://127.0.0.1:$PORT"
         echo "BT_NCHAN_PUB_URL=http://127.0.0.1:$PUB_PORT"
         echo "BT_TICK_MS=$TICK_MS"

@@ -12,6 +12,8 @@
 #include "auth.h"
 #include "log.h"
 #include "params.h"
+
+#include "users.h"
 #include "valid.h"
 
 #include <json-c/json.h>
@@ -285,6 +287,12 @@ static const struct route routes[] = {
     {"GET", "/api/admin/worlds/:id/params", params_get, ROUTE_ADMIN, 0, 0},
     {"PATCH", "/api/admin/worlds/:id/params", params_patch, ROUTE_ADMIN | ROUTE_JSON, 0, 0},
     {"POST", "/api/admin/worlds/:id/shock", params_shock, ROUTE_ADMIN | ROUTE_JSON, 0, 0},
+
+    {"GET", "/api/admin/users", users_list, ROUTE_ADMIN, 0, 0},
+    {"GET", "/api/admin/users/:id", users_get, ROUTE_ADMIN, 0, 0},
+    {"POST", "/api/admin/users/:id/ban", users_ban, ROUTE_ADMIN | ROUTE_JSON, 0, 0},
+    {"POST", "/api/admin/users/:id/unban", users_unban, ROUTE_ADMIN, 0, 0},
+    {"GET", "/api/admin/audit", users_audit, ROUTE_ADMIN, 0, 0},
     {"GET", "/", get_index, ROUTE_PUBLIC, 0, 0},
     {"GET", "/healthz", app_healthz, ROUTE_NO_RATE, 0, 0},
     {"GET", "/readyz", get_readyz, ROUTE_NO_RATE, 0, 0},
@@ -298,6 +306,7 @@ static const struct app_service svc = {
     .needs = APP_DB | APP_REDIS,
     .rate_limit = 600,
     .rate_window_s = 60,
+    .cli = admin_cli,
 };
 
 int main(int argc, char **argv)

@@ -52,6 +52,11 @@ class Stack:
             "BT_REDIS_PORT": str(self.redis_port),
             "BT_TICK_MS": str(tick_ms),
             "BT_WORKERS": os.environ.get("BT_TEST_WORKERS", "3"),
+            # nginx limits /auth/ per IP (10r/s, burst 20 in production);
+            # every test request comes from 127.0.0.1, so the test stack
+            # renders a higher limit (scripts/render-nginx.sh).
+            "BT_AUTH_RATE": os.environ.get("BT_TEST_AUTH_RATE", "200r/s"),
+            "BT_AUTH_BURST": os.environ.get("BT_TEST_AUTH_BURST", "400"),
         })
         self.env.update(extra_env or {})
         self.http = requests.Session()
