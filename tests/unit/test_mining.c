@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -816,6 +817,87 @@ static void invalid_env_refused(void **state)
     mining_free(&s);
 }
 
+/* migrations/0007_mining.sql inserts the same content as the C defaults
+ * (run from the repository root, as `make unit` does). */
+static void migration_mirrors_default_catalog(void **state)
+{
+    struct mining_catalog c;
+    FILE *f = fopen("migrations/0007_mining.sql", "r");
+    char line[512];
+    int models = 0, coolings = 0, tiers = 0, kinds = 0, params = 0;
+
+    (void)state;
+    assert_non_null(f);
+    mining_catalog_default(&c);
+    while (fgets(line, sizeof(line), f)) {
+        char id[24], name[48], cool[64], expect[64];
+        int pos, year, life, afr, hz, loss, pue, wear, haz, sens, oc, slots, tier, om, a, b, d;
+        long long hash, power, price, build, cap, conn, lo, hi;
+
+        if (sscanf(line, "(%d, '%23[^']', '%47[^']', %d, %lld, %lld, %lld, %d, %d, %d, %d, "
+                         "'{%63[^}]}')", &pos, id, name, &year, &hash, &power, &price, &life, &afr,
+                   &hz, &loss, cool) == 12) {
+            const struct mining_model *m = &c.models[pos];
+            assert_true(pos < c.nmodels);
+            assert_string_equal(m->id, id);
+            assert_string_equal(m->name, name);
+            assert_int_equal(m->year, year);
+            assert_int_equal(m->hash_ghs, hash);
+            assert_int_equal(m->power_w, power);
+            assert_int_equal(m->price_uusd, price);
+            assert_int_equal(m->lifetime_days, life);
+            assert_int_equal(m->afr_ppm, afr);
+            assert_int_equal(m->wear_hazard_ppm, hz);
+            assert_int_equal(m->wear_loss_ppm, loss);
+            expect[0] = 0;
+            for (int k = 0; k < MINING_NCOOLING; k++)
+                if (m->cooling_mask & (1u << k))
+                    snprintf(expect + strlen(expect), sizeof(expect) - strlen(expect), "%s%s",
+                             expect[0] ? "," : "", mining_cooling_name(k));
+            assert_string_equal(cool, expect);
+            models++;
+        } else if (sscanf(line, "('%15[^']', %d, %lld, %d, %d, %d, %d, %d)", id, &pue, &build,
+                          &wear, &haz, &sens, &oc, &slots) == 8) {
+            const struct mining_cooling_type *k = &c.cooling[mining_cooling_parse(id)];
+            assert_int_equal(k->pue_ppm, pue);
+            assert_int_equal(k->build_uusd_per_kw, build);
+            assert_int_equal(k->wear_ppm, wear);
+            assert_int_equal(k->hazard_ppm, haz);
+            assert_int_equal(k->heat_sens_ppm, sens);
+            assert_int_equal(k->oc_headroom_ppm, oc);
+            assert_int_equal(k->slots_per_mw, slots);
+            coolings++;
+        } else if (sscanf(line, "('%15[^']', %d, %d, %d, %lld, %lld)", id, &a, &b, &d, &lo,
+                          &hi) == 6) {
+            const struct mining_contract_terms *t = &c.terms[mining_contract_parse(id)];
+            assert_int_equal(t->price_ppm, a);
+            assert_int_equal(t->threshold_ppm, b);
+            assert_int_equal(t->credit_ppm, d);
+            assert_int_equal(t->min_ticks, lo);
+            assert_int_equal(t->max_ticks, hi);
+            kinds++;
+        } else if (sscanf(line, "(%d, %lld, %lld, %d)", &tier, &cap, &conn, &om) == 4) {
+            assert_int_equal(c.tiers[tier - 1].capacity_kw, cap);
+            assert_int_equal(c.tiers[tier - 1].connect_uusd, conn);
+            assert_int_equal(c.tiers[tier - 1].outage_mult_ppm, om);
+            tiers++;
+        } else if (sscanf(line, "INSERT INTO mining_params VALUES (true, %d, %d, %d, %lld)", &a,
+                          &b, &d, &lo) == 4) {
+            assert_int_equal(c.maint_service_ppm, a);
+            assert_int_equal(c.maint_repair_ppm, b);
+            assert_int_equal(c.maint_restore_ppm, d);
+            assert_int_equal(c.maint_downtime_secs, lo);
+            params++;
+        }
+    }
+    fclose(f);
+    assert_int_equal(models, c.nmodels);
+    assert_int_equal(coolings, MINING_NCOOLING);
+    assert_int_equal(tiers, MINING_NTIERS);
+    assert_int_equal(kinds, MINING_NCONTRACT);
+    assert_int_equal(params, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -834,6 +916,7 @@ int main(void)
         cmocka_unit_test(groups_removed_and_found_by_id),
         cmocka_unit_test(validation_reasons),
         cmocka_unit_test(invalid_env_refused),
+        cmocka_unit_test(migration_mirrors_default_catalog),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
