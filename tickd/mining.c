@@ -42,7 +42,7 @@
 #include <string.h>
 
 #define SECS_PER_YEAR 31536000
-#define Q40 ((uint64_t)1 << 40)
+#define Q40           ((uint64_t)1 << 40)
 
 /* ---- id maps: int64 id -> int32 index, linear probing, backward-shift delete ---- */
 
@@ -96,18 +96,20 @@ static int idmap_grow(struct mining_idmap *m)
     return BT_OK;
 }
 
-/* Inserts or updates. */
+/* Inserts or updates; updating an existing key never allocates. */
 static int idmap_put(struct mining_idmap *m, int64_t key, int32_t val)
 {
     uint32_t i;
 
-    if ((m->n + 1) * 2 > m->cap && idmap_grow(m) != BT_OK)
-        return BT_ERR;
-    for (i = idmap_slot(m, key); m->keys[i]; i = (i + 1) & (m->cap - 1))
+    for (i = m->cap ? idmap_slot(m, key) : 0; m->cap && m->keys[i]; i = (i + 1) & (m->cap - 1))
         if (m->keys[i] == key) {
             m->vals[i] = val;
             return BT_OK;
         }
+    if ((m->n + 1) * 2 > m->cap && idmap_grow(m) != BT_OK)
+        return BT_ERR;
+    for (i = idmap_slot(m, key); m->keys[i]; i = (i + 1) & (m->cap - 1))
+        ;
     m->keys[i] = key;
     m->vals[i] = val;
     m->n++;
@@ -156,6 +158,10 @@ static void idmap_free(struct mining_idmap *m)
 
 /* ---- state ---- */
 
+static int reserve_companies(struct mining_state *s);
+static int reserve_sites(struct mining_state *s);
+static int reserve_groups(struct mining_state *s);
+
 int mining_init(struct mining_state *s, const struct mining_catalog *cat, struct bt_err *err)
 {
     memset(s, 0, sizeof(*s));
@@ -163,7 +169,9 @@ int mining_init(struct mining_state *s, const struct mining_catalog *cat, struct
     s->company_ids = calloc(1, sizeof(*s->company_ids));
     s->site_ids = calloc(1, sizeof(*s->site_ids));
     s->group_ids = calloc(1, sizeof(*s->group_ids));
-    if (!s->company_ids || !s->site_ids || !s->group_ids) {
+    /* Allocate the first block of every array so that none is ever NULL. */
+    if (!s->company_ids || !s->site_ids || !s->group_ids || reserve_companies(s) != BT_OK ||
+        reserve_sites(s) != BT_OK || reserve_groups(s) != BT_OK) {
         mining_free(s);
         return err_internal(err, "mining: out of memory");
     }
@@ -321,11 +329,12 @@ int mining_site_add(struct mining_state *s, const struct mining_site *site, stru
 
     if (site->id <= 0 || mining_site_find(s, site->id) >= 0)
         return err_internal(err, "mining: bad or duplicate site id %lld", (long long)site->id);
-    if (c < 0 || site->region >= MINING_NREGIONS || site->tier < 1 ||
-        site->tier > MINING_NTIERS || site->cooling >= MINING_NCOOLING ||
-        site->contract.kind >= MINING_NCONTRACT)
-        return err_internal(err, "mining: site %lld has a bad company, region, tier, cooling "
-                                 "or contract", (long long)site->id);
+    if (c < 0 || site->region >= MINING_NREGIONS || site->tier < 1 || site->tier > MINING_NTIERS ||
+        site->cooling >= MINING_NCOOLING || site->contract.kind >= MINING_NCONTRACT)
+        return err_internal(err,
+                            "mining: site %lld has a bad company, region, tier, cooling "
+                            "or contract",
+                            (long long)site->id);
     if (reserve_sites(s) != BT_OK || idmap_put(s->site_ids, site->id, i) != BT_OK)
         return err_internal(err, "mining: out of memory");
     n = &s->sites[i];
@@ -352,11 +361,13 @@ int mining_group_add(struct mining_state *s, const struct mining_group *g, struc
 
     if (g->id <= 0 || mining_group_find(s, g->id) >= 0)
         return err_internal(err, "mining: bad or duplicate group id %lld", (long long)g->id);
-    if (si < 0 || g->model >= s->cat.nmodels || g->firmware >= MINING_NFIRMWARE ||
-        g->count < 1 || g->count > MINING_MAX_COUNT || g->failed < 0 || g->failed > g->count ||
-        g->wear0_ppm < 0 || g->wear0_ppm > MINING_PPM)
-        return err_internal(err, "mining: group %lld has a bad site, model, firmware, count "
-                                 "or wear", (long long)g->id);
+    if (si < 0 || g->model >= s->cat.nmodels || g->firmware >= MINING_NFIRMWARE || g->count < 1 ||
+        g->count > MINING_MAX_COUNT || g->failed < 0 || g->failed > g->count || g->wear0_ppm < 0 ||
+        g->wear0_ppm > MINING_PPM)
+        return err_internal(err,
+                            "mining: group %lld has a bad site, model, firmware, count "
+                            "or wear",
+                            (long long)g->id);
     if (reserve_groups(s) != BT_OK || idmap_put(s->group_ids, g->id, i) != BT_OK)
         return err_internal(err, "mining: out of memory");
     n = &s->groups[i];
@@ -485,13 +496,47 @@ static void build_index(struct mining_state *s)
     s->index_stale = false;
 }
 
+int mining_reorder(struct mining_state *s, struct bt_err *err)
+{
+    struct mining_site *ns = malloc((size_t)(s->nsites ? s->nsites : 1) * sizeof(*ns));
+    struct mining_group *ng = malloc((size_t)(s->ngroups ? s->ngroups : 1) * sizeof(*ng));
+    int n = 0;
+
+    if (!ns || !ng) {
+        free(ns);
+        free(ng);
+        return err_internal(err, "mining: out of memory");
+    }
+    if (s->index_stale)
+        build_index(s);
+    for (int j = 0; j < s->nsites; j++) {
+        int old = s->comp_sites[j];
+        ns[j] = s->sites[old];
+        for (int32_t k = s->site_group_off[old]; k < s->site_group_off[old + 1]; k++) {
+            ng[n] = s->groups[s->site_groups[k]];
+            ng[n++].site = j;
+        }
+    }
+    memcpy(s->sites, ns, (size_t)s->nsites * sizeof(*ns));
+    memcpy(s->groups, ng, (size_t)s->ngroups * sizeof(*ng));
+    free(ns);
+    free(ng);
+    /* Existing keys only: the maps never grow here. */
+    for (int i = 0; i < s->nsites; i++)
+        idmap_put(s->site_ids, s->sites[i].id, i);
+    for (int i = 0; i < s->ngroups; i++)
+        idmap_put(s->group_ids, s->groups[i].id, i);
+    s->index_stale = true;
+    return BT_OK;
+}
+
 /* ---- the step ---- */
 
 /* Per-tick constants of one (model, region, cooling, firmware). */
 struct rigk {
-    int64_t hash_ghs;  /* per rig after firmware */
-    int64_t power_mw;  /* per rig after firmware, milliwatts */
-    uint64_t k_q40;    /* failure probability per rig this tick at zero wear, x 2^40 */
+    int64_t hash_ghs; /* per rig after firmware */
+    int64_t power_mw; /* per rig after firmware, milliwatts */
+    uint64_t k_q40;   /* failure probability per rig this tick at zero wear, x 2^40 */
 };
 
 struct step {
@@ -545,11 +590,11 @@ static void step_prepare(struct step *st)
                 for (int m = 0; m < cat->nmodels; m++) {
                     const struct mining_model *md = &cat->models[m];
                     struct rigk *k = rigk_at(st, m, r, c, f);
-                    int64_t mult = (int64_t)ff.hazard_ppm * ct->hazard_ppm / MINING_PPM * hf /
-                                   MINING_PPM;
-                    unsigned __int128 p = (unsigned __int128)md->afr_ppm * env->tick_secs * mult *
-                                          Q40 / ((unsigned __int128)MINING_PPM * MINING_PPM *
-                                                 SECS_PER_YEAR);
+                    int64_t mult =
+                        (int64_t)ff.hazard_ppm * ct->hazard_ppm / MINING_PPM * hf / MINING_PPM;
+                    unsigned __int128 p =
+                        (unsigned __int128)md->afr_ppm * env->tick_secs * mult * Q40 /
+                        ((unsigned __int128)MINING_PPM * MINING_PPM * SECS_PER_YEAR);
                     k->hash_ghs = md->hash_ghs * ff.hash_ppm / MINING_PPM;
                     k->power_mw = md->power_w * ff.power_ppm / 1000;
                     k->k_q40 = p > Q40 ? Q40 : (uint64_t)p;
@@ -629,8 +674,8 @@ static void site_groups(struct step *st, int si)
         wsum += g->count * w1;
         dsum += g->count * (w1 - w0);
         if (online > 0) {
-            int64_t per = k->hash_ghs * (MINING_PPM - md->wear_loss_ppm * w0 / MINING_PPM) /
-                          MINING_PPM;
+            int64_t per =
+                k->hash_ghs * (MINING_PPM - md->wear_loss_ppm * w0 / MINING_PPM) / MINING_PPM;
             /* Failure rate grows with the square of wear up to the model's worn-out factor. */
             int64_t wf = MINING_PPM + ((int64_t)md->wear_hazard_ppm - MINING_PPM) *
                                           (w0 * w0 / MINING_PPM) / MINING_PPM;
@@ -726,10 +771,9 @@ static __int128 company_pass1(struct step *st, int c)
         __int128 p = (__int128)r->fac_power_mw * run_share(r->run_ppm, thr, true);
 
         r->uptime_ppm = (int32_t)fh;
-        r->cost_uusd = ceil_div(site_cost_num(&s->sites[si], r, env, run_share(r->run_ppm, thr,
-                                                                              true)) *
-                                    env->tick_secs,
-                                COST_DIV);
+        r->cost_uusd = ceil_div(
+            site_cost_num(&s->sites[si], r, env, run_share(r->run_ppm, thr, true)) * env->tick_secs,
+            COST_DIV);
         r->energy_wh = (int64_t)(p * env->tick_secs / ((__int128)3600 * 1000 * MINING_PPM));
         r->hash_ghs = r->hash_ghs * fh / MINING_PPM;
         hq += (__int128)r->hash_ghs;
@@ -836,8 +880,7 @@ static int env_check(const struct mining_env *env, struct bt_err *err)
     if (env->tick_secs <= 0 || env->tick_secs > 86400 || env->net_hash_ghs <= 0 ||
         env->blocks_milli < 0 || env->blocks_milli > 1000000 || env->reward_sats < 0 ||
         env->reward_sats > 100000000000LL)
-        return err_internal(err, "mining: invalid environment at tick %lld",
-                            (long long)env->tick);
+        return err_internal(err, "mining: invalid environment at tick %lld", (long long)env->tick);
     for (int r = 0; r < MINING_NREGIONS; r++) {
         if (env->spot_uusd_kwh[r] < 0 || env->spot_uusd_kwh[r] > 100000000 ||
             env->heat_ppm[r] < 0 || env->heat_ppm[r] > 10 * MINING_PPM)
@@ -904,10 +947,11 @@ int mining_step(struct mining_state *s, const struct mining_env *env, const int6
             continue;
         g->failed += s->gfail[i];
         g->dirty = true;
-        s->failures[s->nfailures++] = (struct mining_failure){
-            s->sites[g->site].company_id, g->site_id, g->id, s->gfail[i]};
+        s->failures[s->nfailures++] =
+            (struct mining_failure){s->sites[g->site].company_id, g->site_id, g->id, s->gfail[i]};
     }
-    qsort(s->failures, (size_t)s->nfailures, sizeof(*s->failures), cmp_failure);
+    if (s->nfailures > 1)
+        qsort(s->failures, (size_t)s->nfailures, sizeof(*s->failures), cmp_failure);
     for (int i = 0; i < s->nsites; i++) {
         s->sites[i].uptime_sum_ppm += s->site_res[i].uptime_ppm;
         s->sites[i].ticks_run++;

@@ -51,41 +51,41 @@ enum mining_cooling { MINING_AIR, MINING_HYDRO, MINING_IMMERSION, MINING_NCOOLIN
 enum mining_firmware { MINING_ECO, MINING_STOCK, MINING_OVERCLOCK, MINING_NFIRMWARE };
 enum mining_contract_kind { MINING_SPOT, MINING_FIXED, MINING_DEMAND_RESPONSE, MINING_NCONTRACT };
 
-#define MINING_NTIERS 3      /* grid tiers 1..3 */
-#define MINING_MAX_MODELS 32 /* catalog rows; admins append, never renumber */
-#define MINING_MAX_COUNT 100000 /* rigs in one add / group */
+#define MINING_NTIERS     3      /* grid tiers 1..3 */
+#define MINING_MAX_MODELS 32     /* catalog rows; admins append, never renumber */
+#define MINING_MAX_COUNT  100000 /* rigs in one add / group */
 
 /* ---- content (defaults in mining_catalog.c, mirrored by migrations/0007_mining.sql) ---- */
 
 struct mining_model {
-    char id[24];            /* "s21pro" */
-    char name[48];          /* "Antminer S21 Pro" */
+    char id[24];   /* "s21pro" */
+    char name[48]; /* "Antminer S21 Pro" */
     int32_t year;
-    int64_t hash_ghs;       /* nameplate hashrate */
-    int64_t power_w;        /* nameplate power at the wall */
-    int64_t price_uusd;     /* new-unit price */
-    int32_t lifetime_days;  /* design life at stock firmware, nominal heat, air */
-    int32_t afr_ppm;        /* annual failure rate of a new rig (per rig per year) */
+    int64_t hash_ghs;        /* nameplate hashrate */
+    int64_t power_w;         /* nameplate power at the wall */
+    int64_t price_uusd;      /* new-unit price */
+    int32_t lifetime_days;   /* design life at stock firmware, nominal heat, air */
+    int32_t afr_ppm;         /* annual failure rate of a new rig (per rig per year) */
     int32_t wear_hazard_ppm; /* failure-rate multiplier of a worn-out rig (>= 1e6) */
-    int32_t wear_loss_ppm;  /* hashrate lost at full wear */
-    uint8_t cooling_mask;   /* bit (1 << enum mining_cooling) set = allowed */
+    int32_t wear_loss_ppm;   /* hashrate lost at full wear */
+    uint8_t cooling_mask;    /* bit (1 << enum mining_cooling) set = allowed */
 };
 
 struct mining_cooling_type {
-    char id[16];            /* "air", "hydro", "immersion" */
-    int32_t pue_ppm;        /* facility power / IT power at nominal heat */
+    char id[16];     /* "air", "hydro", "immersion" */
+    int32_t pue_ppm; /* facility power / IT power at nominal heat */
     int64_t build_uusd_per_kw;
-    int32_t wear_ppm;       /* wear-rate multiplier */
-    int32_t hazard_ppm;     /* failure-rate multiplier */
-    int32_t heat_sens_ppm;  /* how much regional heat reaches the rigs */
+    int32_t wear_ppm;        /* wear-rate multiplier */
+    int32_t hazard_ppm;      /* failure-rate multiplier */
+    int32_t heat_sens_ppm;   /* how much regional heat reaches the rigs */
     int32_t oc_headroom_ppm; /* extra hashrate of the overclock profile */
-    int32_t slots_per_mw;   /* rig slots per MW of grid capacity */
+    int32_t slots_per_mw;    /* rig slots per MW of grid capacity */
 };
 
 struct mining_grid_tier {
-    int32_t tier;           /* 1..3 */
-    int64_t capacity_kw;    /* grid connection */
-    int64_t connect_uusd;   /* connection cost */
+    int32_t tier;            /* 1..3 */
+    int64_t capacity_kw;     /* grid connection */
+    int64_t connect_uusd;    /* connection cost */
     int32_t outage_mult_ppm; /* for the world model's outage draws (reliability) */
 };
 
@@ -96,9 +96,9 @@ struct mining_fw_factors {
 
 /* Terms the game offers for a contract, relative to the regional reference price. */
 struct mining_contract_terms {
-    int32_t price_ppm;      /* contract price = reference * price_ppm */
-    int32_t threshold_ppm;  /* demand response: curtailed when spot > reference * this */
-    int32_t credit_ppm;     /* demand response: credit per curtailed kWh = reference * this */
+    int32_t price_ppm;            /* contract price = reference * price_ppm */
+    int32_t threshold_ppm;        /* demand response: curtailed when spot > reference * this */
+    int32_t credit_ppm;           /* demand response: credit per curtailed kWh = reference * this */
     int64_t min_ticks, max_ticks; /* allowed term length */
 };
 
@@ -108,11 +108,11 @@ struct mining_catalog {
     struct mining_cooling_type cooling[MINING_NCOOLING];
     struct mining_grid_tier tiers[MINING_NTIERS];
     struct mining_contract_terms terms[MINING_NCONTRACT];
-    int32_t maint_service_ppm;  /* maintenance: cost per rig serviced, of its price */
-    int32_t maint_repair_ppm;   /* maintenance: cost per failed rig repaired, of its price */
-    int32_t maint_restore_ppm;  /* maintenance: share of wear removed */
+    int32_t maint_service_ppm;   /* maintenance: cost per rig serviced, of its price */
+    int32_t maint_repair_ppm;    /* maintenance: cost per failed rig repaired, of its price */
+    int32_t maint_restore_ppm;   /* maintenance: share of wear removed */
     int64_t maint_downtime_secs; /* maintenance: game seconds offline */
-    int32_t nominal_heat_ppm;   /* heat used by validation (1e6) */
+    int32_t nominal_heat_ppm;    /* heat used by validation (1e6) */
 };
 
 /* Fills *c with the built-in defaults (the same rows as 0007_mining.sql). */
@@ -134,10 +134,10 @@ void mining_fw_factors(const struct mining_catalog *c, int firmware, int cooling
 /* ---- state ---- */
 
 struct mining_contract {
-    int64_t id;             /* energy_contracts.id, 0 = none (spot) */
-    uint8_t kind;           /* enum mining_contract_kind */
-    int64_t price_uusd_kwh; /* fixed / demand-response price */
-    int64_t capacity_w;     /* power covered by the contract; the rest buys spot */
+    int64_t id;                   /* energy_contracts.id, 0 = none (spot) */
+    uint8_t kind;                 /* enum mining_contract_kind */
+    int64_t price_uusd_kwh;       /* fixed / demand-response price */
+    int64_t capacity_w;           /* power covered by the contract; the rest buys spot */
     int64_t start_tick, end_tick; /* active for start <= tick < end */
     int64_t threshold_uusd_kwh;   /* demand response: curtail when spot is above */
     int64_t credit_uusd_kwh;      /* demand response: credit per curtailed kWh */
@@ -145,15 +145,15 @@ struct mining_contract {
 
 struct mining_company {
     int64_t id;
-    int64_t rem_nsat;       /* yield remainder carried to the next tick, in 1e-9 sat */
+    int64_t rem_nsat; /* yield remainder carried to the next tick, in 1e-9 sat */
 };
 
 struct mining_site {
     int64_t id;
     int64_t company_id;
-    int32_t company;        /* index into state companies */
+    int32_t company;               /* index into state companies */
     uint8_t region, tier, cooling; /* tier 1..3 */
-    bool dirty;             /* changed since the last persist */
+    bool dirty;                    /* changed since the last persist */
     int64_t capacity_w;
     int32_t slots;
     int64_t created_tick;
@@ -168,39 +168,39 @@ struct mining_site {
 struct mining_group {
     int64_t id;
     int64_t site_id;
-    int32_t site;           /* index into state sites */
-    uint16_t model;         /* index into the catalog */
+    int32_t site;   /* index into state sites */
+    uint16_t model; /* index into the catalog */
     uint8_t firmware;
     bool dirty;
-    int32_t count;          /* rigs installed */
-    int32_t failed;         /* of which failed (no power, no hash) */
-    int64_t wear0_ppm;      /* wear at the anchor */
-    int64_t windex0;        /* wear index of the group's class at the anchor */
+    int32_t count;     /* rigs installed */
+    int32_t failed;    /* of which failed (no power, no hash) */
+    int64_t wear0_ppm; /* wear at the anchor */
+    int64_t windex0;   /* wear index of the group's class at the anchor */
     int64_t installed_tick;
-    int64_t maint_until;    /* offline for maintenance while tick < maint_until */
+    int64_t maint_until; /* offline for maintenance while tick < maint_until */
 };
 
 /* What the world model says about this tick. */
 struct mining_env {
     uint64_t seed;
     int64_t tick;
-    int64_t tick_secs;                  /* game seconds in one tick (> 0) */
-    int64_t net_hash_ghs;               /* network hashrate (> 0) */
-    int64_t blocks_milli;               /* blocks found this tick x 1000 (expected or drawn) */
-    int64_t reward_sats;                /* subsidy + fees per block */
+    int64_t tick_secs;    /* game seconds in one tick (> 0) */
+    int64_t net_hash_ghs; /* network hashrate (> 0) */
+    int64_t blocks_milli; /* blocks found this tick x 1000 (expected or drawn) */
+    int64_t reward_sats;  /* subsidy + fees per block */
     int64_t spot_uusd_kwh[MINING_NREGIONS];
     int32_t outage_ppm[MINING_NREGIONS][MINING_NTIERS]; /* share of the tick without grid */
-    int32_t heat_ppm[MINING_NREGIONS];  /* cooling load, 1e6 = nominal */
+    int32_t heat_ppm[MINING_NREGIONS];                  /* cooling load, 1e6 = nominal */
 };
 
 struct mining_site_result {
-    int64_t hash_ghs;       /* effective hashrate this tick */
-    int64_t nominal_ghs;    /* online rigs after firmware and wear, before downtime */
-    int64_t sats;           /* informational: floor of this site's exact yield */
+    int64_t hash_ghs;    /* effective hashrate this tick */
+    int64_t nominal_ghs; /* online rigs after firmware and wear, before downtime */
+    int64_t sats;        /* informational: floor of this site's exact yield */
     int64_t energy_wh;
-    int64_t cost_uusd;      /* informational: ceil of this site's exact cost */
-    int64_t credit_uusd;    /* demand-response credit */
-    int32_t uptime_ppm;     /* share of the tick the site ran */
+    int64_t cost_uusd;       /* informational: ceil of this site's exact cost */
+    int64_t credit_uusd;     /* demand-response credit */
+    int32_t uptime_ppm;      /* share of the tick the site ran */
     int32_t power_limit_ppm; /* < 1e6 when heat pushed the site past its grid capacity */
     int32_t failures;
     int32_t wear_ppm;       /* rig-weighted mean wear after the tick */
@@ -212,12 +212,12 @@ struct mining_site_result {
 
 struct mining_company_result {
     int64_t hash_ghs;
-    int64_t sats;           /* authoritative: credit this to the company */
+    int64_t sats; /* authoritative: credit this to the company */
     int64_t energy_wh;
-    int64_t cost_uusd;      /* authoritative: debit this (never above the cash given) */
-    int64_t credit_uusd;    /* authoritative: demand-response credit to pay */
-    int32_t throttle_ppm;   /* < 1e6 when the company could not pay full energy */
-    int32_t uptime_ppm;     /* hashrate-weighted mean of its sites' uptime */
+    int64_t cost_uusd;    /* authoritative: debit this (never above the cash given) */
+    int64_t credit_uusd;  /* authoritative: demand-response credit to pay */
+    int32_t throttle_ppm; /* < 1e6 when the company could not pay full energy */
+    int32_t uptime_ppm;   /* hashrate-weighted mean of its sites' uptime */
     int32_t failures;
 };
 
@@ -230,7 +230,7 @@ struct mining_thread;
 
 struct mining_state {
     struct mining_catalog cat;
-    int64_t tick;           /* last tick stepped */
+    int64_t tick; /* last tick stepped */
     /* Cumulative wear index per (region, cooling, firmware): nominal seconds x ppm. */
     int64_t windex[MINING_NREGIONS][MINING_NCOOLING][MINING_NFIRMWARE];
 
@@ -284,6 +284,12 @@ void mining_group_maintain(struct mining_state *s, int gi, int64_t tick, int64_t
 /* Signs (kind != SPOT) or cancels (kind == SPOT) a site's contract. */
 void mining_site_set_contract(struct mining_state *s, int si, const struct mining_contract *c);
 
+/* Physically orders sites by company and groups by site (memory locality
+ * for the step: a world loaded in that order needs no call).  Indexes of
+ * sites and groups change, ids do not; the last step's site results no
+ * longer line up.  Meant after loading and now and then after many adds. */
+int mining_reorder(struct mining_state *s, struct bt_err *err);
+
 /* Current wear of a group (ppm, capped at 1e6). */
 int64_t mining_group_wear(const struct mining_state *s, const struct mining_group *g);
 
@@ -304,7 +310,7 @@ int mining_step(struct mining_state *s, const struct mining_env *env, const int6
 
 enum mining_reason {
     MINING_OK = 0,
-    MINING_BAD_COUNT,       /* count outside 1..MINING_MAX_COUNT or above what is installed */
+    MINING_BAD_COUNT, /* count outside 1..MINING_MAX_COUNT or above what is installed */
     MINING_UNKNOWN_MODEL,
     MINING_BAD_TIER,
     MINING_BAD_COOLING,

@@ -16,10 +16,10 @@
 
 #include <string.h>
 
-#define MASK_ALL ((1u << MINING_AIR) | (1u << MINING_HYDRO) | (1u << MINING_IMMERSION))
-#define MASK_WATER ((1u << MINING_HYDRO) | (1u << MINING_IMMERSION))
+#define MASK_ALL       ((1u << MINING_AIR) | (1u << MINING_HYDRO) | (1u << MINING_IMMERSION))
+#define MASK_WATER     ((1u << MINING_HYDRO) | (1u << MINING_IMMERSION))
 #define MASK_IMMERSION (1u << MINING_IMMERSION)
-#define USD(x) ((int64_t)(x) * 1000000)
+#define USD(x)         ((int64_t)(x)*1000000)
 
 /* id, name, year, GH/s, W, price, life days, AFR, hazard when worn, loss when worn, cooling */
 static const struct mining_model default_models[] = {
@@ -33,14 +33,13 @@ static const struct mining_model default_models[] = {
      MASK_ALL},
     {"s19xp", "Antminer S19 XP", 2022, 140000, 3010, USD(2100), 1825, 60000, 3500000, 120000,
      MASK_ALL},
-    {"s21", "Antminer S21", 2023, 200000, 3500, USD(3600), 2190, 45000, 3000000, 100000,
-     MASK_ALL},
+    {"s21", "Antminer S21", 2023, 200000, 3500, USD(3600), 2190, 45000, 3000000, 100000, MASK_ALL},
     {"s21pro", "Antminer S21 Pro", 2024, 234000, 3510, USD(4900), 2190, 40000, 3000000, 100000,
      MASK_ALL},
     {"s21hyd", "Antminer S21 Hydro", 2024, 335000, 5360, USD(5900), 2555, 35000, 2500000, 80000,
      MASK_WATER},
-    {"s21xpimm", "Antminer S21 XP Immersion", 2024, 300000, 3900, USD(7200), 2555, 30000,
-     2500000, 80000, MASK_IMMERSION},
+    {"s21xpimm", "Antminer S21 XP Immersion", 2024, 300000, 3900, USD(7200), 2555, 30000, 2500000,
+     80000, MASK_IMMERSION},
 };
 
 /* id, PUE, build USD/kW, wear, hazard, heat sensitivity, OC headroom, slots/MW */
@@ -178,7 +177,8 @@ int64_t mining_rig_power_w(const struct mining_catalog *c, int model, int firmwa
 
     mining_fw_factors(c, firmware, cooling, &f);
     p = (__int128)count * c->models[model].power_w * f.power_ppm * c->cooling[cooling].pue_ppm;
-    return (int64_t)((p + (__int128)MINING_PPM * MINING_PPM - 1) / ((__int128)MINING_PPM * MINING_PPM));
+    return (int64_t)((p + (__int128)MINING_PPM * MINING_PPM - 1) /
+                     ((__int128)MINING_PPM * MINING_PPM));
 }
 
 void mining_site_shape(const struct mining_catalog *c, int tier, int cooling, int64_t *capacity_w,
@@ -259,8 +259,7 @@ int mining_reason_err(enum mining_reason r, const char *field, struct bt_err *er
         err_field(err, field, reasons[r].code, "%s", reasons[r].text);
         return err_check_fields(err);
     }
-    return err_set(err, reasons[r].status, "conflict", "%s (%s)", reasons[r].text,
-                   reasons[r].code);
+    return err_set(err, reasons[r].status, "conflict", "%s (%s)", reasons[r].text, reasons[r].code);
 }
 
 /* ---- checks ---- */

@@ -357,8 +357,7 @@ static int group_from(struct mining_state *s, struct json_object *o, struct bt_e
     int model = 0, fw = 0;
     int64_t count, failed;
 
-    if (get_i64(o, "id", &g.id, err) != BT_OK ||
-        get_i64(o, "site_id", &g.site_id, err) != BT_OK ||
+    if (get_i64(o, "id", &g.id, err) != BT_OK || get_i64(o, "site_id", &g.site_id, err) != BT_OK ||
         model_parse_in(&s->cat, o, &model, err) != BT_OK ||
         get_name(o, "firmware", mining_firmware_parse, &fw, err) != BT_OK ||
         get_i64(o, "count", &count, err) != BT_OK || get_i64(o, "failed", &failed, err) != BT_OK ||

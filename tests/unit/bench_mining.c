@@ -1,14 +1,17 @@
 /*
  * bench_mining.c - times mining_step over a large world.
  *
- *   bench_mining [companies] [rigs] [rigs_per_group] [ticks] [threads]
- *   (defaults: 100000 1000000 3 50 2)
+ *   bench_mining [companies] [rigs] [rigs_per_group] [ticks] [threads] [reorder]
+ *   (defaults: 100000 1000000 3 50 2 1)
  *
  * Builds `companies` companies, each with one site (every fifth with a
  * second one, every seventh on a contract), spreads `rigs` rigs over them in
  * groups of `rigs_per_group`, gives 5 % of the companies too little cash
  * (throttling), varies heat and outages per tick, and prints the p50 / p99 /
- * max step time over `ticks` ticks.  Pure computation: no database.
+ * max step time over `ticks` ticks.  Rigs are added round-robin over the
+ * sites (the worst memory locality); with reorder = 1 the world is then put
+ * in (company, site) order, as a loader reading ORDER BY company, site would
+ * have it.  Pure computation: no database.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +47,7 @@ int main(int argc, char **argv)
     int per = argc > 3 ? atoi(argv[3]) : 3;
     int ticks = argc > 4 ? atoi(argv[4]) : 50;
     int threads = argc > 5 ? atoi(argv[5]) : 2;
+    int reorder = argc > 6 ? atoi(argv[6]) : 1;
     struct mining_catalog cat;
     struct mining_state s;
     struct bt_err err;
@@ -69,8 +73,8 @@ int main(int argc, char **argv)
             st.tier = 3;
             st.cooling = (uint8_t)((c / 3 + k) % MINING_NCOOLING);
             if (c % 7 == 0)
-                mining_contract_quote(&cat, c % 14 ? "fixed" : "demand_response", 40000,
-                                      10000000, 0, 1000000, &st.contract);
+                mining_contract_quote(&cat, c % 14 ? "fixed" : "demand_response", 40000, 10000000,
+                                      0, 1000000, &st.contract);
             if (mining_site_add(&s, &st, &err) < 0)
                 fail(&err);
         }
@@ -90,8 +94,16 @@ int main(int argc, char **argv)
         if (mining_group_add(&s, &g, &err) < 0)
             fail(&err);
     }
-    printf("world: %d companies, %d sites, %d groups, %lld rigs (built in %.0f ms)\n",
-           s.ncompanies, s.nsites, s.ngroups, (long long)placed, (now_ns() - t0) / 1e6);
+    printf("world: %d companies, %d sites, %d groups, %lld rigs (built in %.0f ms)\n", s.ncompanies,
+           s.nsites, s.ngroups, (long long)placed, (now_ns() - t0) / 1e6);
+    if (reorder) {
+        t0 = now_ns();
+        if (mining_reorder(&s, &err) != BT_OK)
+            fail(&err);
+        printf("reordered by company and site in %.0f ms\n", (now_ns() - t0) / 1e6);
+    } else {
+        printf("not reordered: groups lie round-robin over the sites (worst locality)\n");
+    }
 
     cash = malloc((size_t)ncomp * sizeof(*cash));
     times = malloc((size_t)ticks * sizeof(*times));
@@ -100,8 +112,11 @@ int main(int argc, char **argv)
     for (int c = 0; c < ncomp; c++)
         cash[c] = c % 20 == 3 ? 1000 : INT64_C(1) << 50;
     for (int t = 1; t <= ticks; t++) {
-        struct mining_env e = {.seed = 7, .tick = t, .tick_secs = 600,
-                               .net_hash_ghs = 700000000000LL, .blocks_milli = 1000,
+        struct mining_env e = {.seed = 7,
+                               .tick = t,
+                               .tick_secs = 600,
+                               .net_hash_ghs = 700000000000LL,
+                               .blocks_milli = 1000,
                                .reward_sats = 320000000};
         int64_t a;
         for (int r = 0; r < MINING_NREGIONS; r++) {

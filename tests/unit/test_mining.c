@@ -15,7 +15,7 @@
 
 #include "../../tickd/mining.h"
 
-#define S21 6      /* index of "s21" in the default catalog */
+#define S21   6 /* index of "s21" in the default catalog */
 #define TEXAS MINING_TEXAS
 
 static struct mining_catalog cat_no_failures(void)
@@ -161,8 +161,12 @@ static void contract_costs(void **state)
     struct mining_catalog c = cat_no_failures();
     struct mining_state s;
     struct mining_env e = env_default(5);
-    struct mining_contract k = {.id = 1, .kind = MINING_FIXED, .price_uusd_kwh = 30000,
-                                .capacity_w = 1000000, .start_tick = 1, .end_tick = 10};
+    struct mining_contract k = {.id = 1,
+                                .kind = MINING_FIXED,
+                                .price_uusd_kwh = 30000,
+                                .capacity_w = 1000000,
+                                .start_tick = 1,
+                                .end_tick = 10};
 
     (void)state;
     one_site(&s, &c);
@@ -181,9 +185,14 @@ static void contract_costs(void **state)
     step(&s, &e, NULL);
     assert_int_equal(s.company_res[0].cost_uusd, 268334);
     /* Demand response below its threshold: the cheaper price, no credit. */
-    k = (struct mining_contract){.id = 2, .kind = MINING_DEMAND_RESPONSE, .price_uusd_kwh = 34000,
-                                 .capacity_w = 1000000, .start_tick = 0, .end_tick = 100,
-                                 .threshold_uusd_kwh = 80000, .credit_uusd_kwh = 20000};
+    k = (struct mining_contract){.id = 2,
+                                 .kind = MINING_DEMAND_RESPONSE,
+                                 .price_uusd_kwh = 34000,
+                                 .capacity_w = 1000000,
+                                 .start_tick = 0,
+                                 .end_tick = 100,
+                                 .threshold_uusd_kwh = 80000,
+                                 .credit_uusd_kwh = 20000};
     mining_site_set_contract(&s, 0, &k);
     e.tick = 11;
     step(&s, &e, NULL);
@@ -204,9 +213,14 @@ static void demand_response_curtails_and_credits(void **state)
     struct mining_catalog c = cat_no_failures();
     struct mining_state s;
     struct mining_env e = env_default(3);
-    struct mining_contract k = {.id = 2, .kind = MINING_DEMAND_RESPONSE, .price_uusd_kwh = 34000,
-                                .capacity_w = 1000000, .start_tick = 0, .end_tick = 100,
-                                .threshold_uusd_kwh = 80000, .credit_uusd_kwh = 20000};
+    struct mining_contract k = {.id = 2,
+                                .kind = MINING_DEMAND_RESPONSE,
+                                .price_uusd_kwh = 34000,
+                                .capacity_w = 1000000,
+                                .start_tick = 0,
+                                .end_tick = 100,
+                                .threshold_uusd_kwh = 80000,
+                                .credit_uusd_kwh = 20000};
 
     (void)state;
     one_site(&s, &c);
@@ -343,8 +357,8 @@ static void wear_grows_with_time_overclock_and_heat(void **state)
     (void)state;
     assert_int_equal(mining_init(&s, &c, &err), BT_OK);
     add_company(&s, 1);
-    add_site(&s, 10, 1, MINING_QUEBEC, 3, MINING_AIR);      /* nominal */
-    add_site(&s, 11, 1, MINING_TEXAS, 3, MINING_AIR);       /* hot */
+    add_site(&s, 10, 1, MINING_QUEBEC, 3, MINING_AIR);       /* nominal */
+    add_site(&s, 11, 1, MINING_TEXAS, 3, MINING_AIR);        /* hot */
     add_site(&s, 12, 1, MINING_QUEBEC, 3, MINING_IMMERSION); /* immersion */
     add_group(&s, 100, 10, S21, MINING_STOCK, 10);
     add_group(&s, 101, 10, S21, MINING_OVERCLOCK, 10);
@@ -490,8 +504,12 @@ static void throttling_never_overspends(void **state)
     struct bt_err err;
     enum { N = 200 };
     int64_t full[N], cash[N];
-    struct mining_contract k = {.id = 1, .kind = MINING_FIXED, .price_uusd_kwh = 60000,
-                                .capacity_w = 30000, .start_tick = 0, .end_tick = 1000};
+    struct mining_contract k = {.id = 1,
+                                .kind = MINING_FIXED,
+                                .price_uusd_kwh = 60000,
+                                .capacity_w = 30000,
+                                .start_tick = 0,
+                                .end_tick = 1000};
 
     (void)state;
     assert_int_equal(mining_init(&s, &c, &err), BT_OK);
@@ -592,18 +610,22 @@ static void deterministic_and_independent_of_order_and_threads(void **state)
 {
     struct mining_catalog c;
     struct mining_state a, b;
+    struct bt_err err;
     unsigned char ha[32], hb[32];
     (void)state;
     mining_catalog_default(&c);
     c.models[0].afr_ppm = 900000; /* make failures happen */
     build_world(&a, &c, 0);
     build_world(&b, &c, 7);
+    assert_int_equal(mining_reorder(&b, &err), BT_OK); /* memory order must not matter */
+    assert_int_equal(b.groups[mining_group_find(&b, 2005)].id, 2005);
     run_world(&a, 1, 42, 1, ha);
     run_world(&b, 2, 42, 1, hb);
     assert_memory_equal(ha, hb, 32);
     for (int i = 0; i < a.ncompanies; i++) {
         const struct mining_company_result *x = &a.company_res[i];
-        const struct mining_company_result *y = &b.company_res[mining_company_find(&b, a.companies[i].id)];
+        const struct mining_company_result *y =
+            &b.company_res[mining_company_find(&b, a.companies[i].id)];
         assert_int_equal(x->sats, y->sats);
         assert_int_equal(x->cost_uusd, y->cost_uusd);
         assert_int_equal(x->hash_ghs, y->hash_ghs);
@@ -721,50 +743,49 @@ static void validation_reasons(void **state)
                      MINING_BAD_COOLING);
     assert_int_equal(mining_check_site(&c, "texas", 1, "air", 1000, &cost), MINING_NO_CASH);
 
-    assert_int_equal(mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 100,
-                                          1LL << 50, &cost),
-                     MINING_OK);
+    assert_int_equal(
+        mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 100, 1LL << 50, &cost),
+        MINING_OK);
     assert_int_equal(cost, 100 * 3600000000LL);
-    assert_int_equal(mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s99", 1, 1LL << 50,
-                                          &cost),
-                     MINING_UNKNOWN_MODEL);
-    assert_int_equal(mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 0, 1LL << 50,
-                                          &cost),
-                     MINING_BAD_COUNT);
-    assert_int_equal(mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21hyd", 1,
-                                          1LL << 50, &cost),
-                     MINING_MODEL_NEEDS_COOLING);
-    assert_int_equal(mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s9", 126, 1LL << 50,
-                                          &cost),
-                     MINING_NO_SLOTS);
+    assert_int_equal(
+        mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s99", 1, 1LL << 50, &cost),
+        MINING_UNKNOWN_MODEL);
+    assert_int_equal(
+        mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 0, 1LL << 50, &cost),
+        MINING_BAD_COUNT);
+    assert_int_equal(
+        mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21hyd", 1, 1LL << 50, &cost),
+        MINING_MODEL_NEEDS_COOLING);
+    assert_int_equal(
+        mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s9", 126, 1LL << 50, &cost),
+        MINING_NO_SLOTS);
     /* 124 x 3,500 W x 1.15 = 499,100 W fits; 125 would need 503,125 W. */
-    assert_int_equal(mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 125,
-                                          1LL << 50, &cost),
-                     MINING_NO_POWER);
-    assert_int_equal(mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 124,
-                                          1LL << 50, &cost),
-                     MINING_OK);
+    assert_int_equal(
+        mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 125, 1LL << 50, &cost),
+        MINING_NO_POWER);
+    assert_int_equal(
+        mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 124, 1LL << 50, &cost),
+        MINING_OK);
     assert_int_equal(mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 10, 5, &cost),
                      MINING_NO_CASH);
     use.slots_used = 100;
     use.power_w = mining_rig_power_w(&c, S21, MINING_STOCK, MINING_AIR, 100);
     assert_int_equal(use.power_w, 402500);
-    assert_int_equal(mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 25, 1LL << 50,
-                                          &cost),
-                     MINING_NO_POWER);
+    assert_int_equal(
+        mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 25, 1LL << 50, &cost),
+        MINING_NO_POWER);
     /* Overclocking 100 of them (+16 % power on air) still fits: 466,900 W ... */
-    assert_int_equal(mining_check_firmware(&c, MINING_AIR, cap, &use, S21, 100, MINING_STOCK,
-                                           "overclock"),
-                     MINING_OK);
+    assert_int_equal(
+        mining_check_firmware(&c, MINING_AIR, cap, &use, S21, 100, MINING_STOCK, "overclock"),
+        MINING_OK);
     /* ... 120 do not: 560,280 W. */
     use.slots_used = 120;
     use.power_w = mining_rig_power_w(&c, S21, MINING_STOCK, MINING_AIR, 120);
-    assert_int_equal(mining_check_firmware(&c, MINING_AIR, cap, &use, S21, 120, MINING_STOCK,
-                                           "overclock"),
-                     MINING_NO_POWER);
     assert_int_equal(
-        mining_check_firmware(&c, MINING_AIR, cap, &use, S21, 120, MINING_STOCK, "eco"),
-        MINING_OK);
+        mining_check_firmware(&c, MINING_AIR, cap, &use, S21, 120, MINING_STOCK, "overclock"),
+        MINING_NO_POWER);
+    assert_int_equal(
+        mining_check_firmware(&c, MINING_AIR, cap, &use, S21, 120, MINING_STOCK, "eco"), MINING_OK);
     assert_int_equal(
         mining_check_firmware(&c, MINING_AIR, cap, &use, S21, 120, MINING_STOCK, "warp"),
         MINING_BAD_FIRMWARE);
@@ -782,8 +803,7 @@ static void validation_reasons(void **state)
     assert_int_equal(k.end_tick, 105);
     assert_int_equal(mining_contract_quote(&c, "spot", 40000, cap, 5, 100, &k),
                      MINING_BAD_CONTRACT);
-    assert_int_equal(mining_contract_quote(&c, "fixed", 40000, cap, 5, 1, &k),
-                     MINING_BAD_CONTRACT);
+    assert_int_equal(mining_contract_quote(&c, "fixed", 40000, cap, 5, 1, &k), MINING_BAD_CONTRACT);
     /* Reasons become problems: bad input is a 400 with the field, state a 409. */
     err_clear(&err);
     assert_int_equal(mining_reason_err(MINING_UNKNOWN_MODEL, "model", &err), BT_ERR);
@@ -815,6 +835,12 @@ static void invalid_env_refused(void **state)
     assert_int_equal(mining_step(&s, &e, cash, 1, &err), BT_ERR);
     assert_int_equal(s.tick, 0); /* nothing happened */
     mining_free(&s);
+    /* An empty world steps. */
+    assert_int_equal(mining_init(&s, &c, &err), BT_OK);
+    e = env_default(1);
+    assert_int_equal(mining_step(&s, &e, NULL, 2, &err), BT_OK);
+    assert_int_equal(s.nfailures, 0);
+    mining_free(&s);
 }
 
 /* migrations/0007_mining.sql inserts the same content as the C defaults
@@ -834,9 +860,11 @@ static void migration_mirrors_default_catalog(void **state)
         int pos, year, life, afr, hz, loss, pue, wear, haz, sens, oc, slots, tier, om, a, b, d;
         long long hash, power, price, build, cap, conn, lo, hi;
 
-        if (sscanf(line, "(%d, '%23[^']', '%47[^']', %d, %lld, %lld, %lld, %d, %d, %d, %d, "
-                         "'{%63[^}]}')", &pos, id, name, &year, &hash, &power, &price, &life, &afr,
-                   &hz, &loss, cool) == 12) {
+        if (sscanf(line,
+                   "(%d, '%23[^']', '%47[^']', %d, %lld, %lld, %lld, %d, %d, %d, %d, "
+                   "'{%63[^}]}')",
+                   &pos, id, name, &year, &hash, &power, &price, &life, &afr, &hz, &loss,
+                   cool) == 12) {
             const struct mining_model *m = &c.models[pos];
             assert_true(pos < c.nmodels);
             assert_string_equal(m->id, id);
@@ -867,8 +895,8 @@ static void migration_mirrors_default_catalog(void **state)
             assert_int_equal(k->oc_headroom_ppm, oc);
             assert_int_equal(k->slots_per_mw, slots);
             coolings++;
-        } else if (sscanf(line, "('%15[^']', %d, %d, %d, %lld, %lld)", id, &a, &b, &d, &lo,
-                          &hi) == 6) {
+        } else if (sscanf(line, "('%15[^']', %d, %d, %d, %lld, %lld)", id, &a, &b, &d, &lo, &hi) ==
+                   6) {
             const struct mining_contract_terms *t = &c.terms[mining_contract_parse(id)];
             assert_int_equal(t->price_ppm, a);
             assert_int_equal(t->threshold_ppm, b);
@@ -881,8 +909,8 @@ static void migration_mirrors_default_catalog(void **state)
             assert_int_equal(c.tiers[tier - 1].connect_uusd, conn);
             assert_int_equal(c.tiers[tier - 1].outage_mult_ppm, om);
             tiers++;
-        } else if (sscanf(line, "INSERT INTO mining_params VALUES (true, %d, %d, %d, %lld)", &a,
-                          &b, &d, &lo) == 4) {
+        } else if (sscanf(line, "INSERT INTO mining_params VALUES (true, %d, %d, %d, %lld)", &a, &b,
+                          &d, &lo) == 4) {
             assert_int_equal(c.maint_service_ppm, a);
             assert_int_equal(c.maint_repair_ppm, b);
             assert_int_equal(c.maint_restore_ppm, d);
