@@ -340,11 +340,22 @@ int mining_site_add(struct mining_state *s, const struct mining_site *site, stru
     n = &s->sites[i];
     *n = *site;
     n->company = c;
+    n->slots_used = n->committed_w = 0;
     if (n->capacity_w <= 0 || n->slots <= 0)
         mining_site_shape(&s->cat, n->tier, n->cooling, &n->capacity_w, &n->slots);
     s->nsites++;
     s->index_stale = true;
     return i;
+}
+
+/* Adds (sign 1) or takes away (sign -1) a group's slots and committed power. */
+static void site_account(struct mining_state *s, const struct mining_group *g, int sign)
+{
+    struct mining_site *st = &s->sites[g->site];
+
+    st->slots_used += sign * (int64_t)g->count;
+    st->committed_w +=
+        sign * mining_rig_power_w(&s->cat, g->model, g->firmware, st->cooling, g->count);
 }
 
 static int64_t *windex_of(struct mining_state *s, int si, int firmware)
@@ -375,6 +386,7 @@ int mining_group_add(struct mining_state *s, const struct mining_group *g, struc
     n->site = si;
     if (n->windex0 < 0)
         n->windex0 = *windex_of(s, si, n->firmware);
+    site_account(s, n, 1);
     s->ngroups++;
     s->index_stale = true;
     return i;
@@ -400,11 +412,13 @@ void mining_group_remove(struct mining_state *s, int gi, int32_t count)
     struct mining_group *g = &s->groups[gi];
     int last = s->ngroups - 1;
 
+    site_account(s, g, -1);
     if (count < g->count) {
         int32_t f = count < g->failed ? count : g->failed;
         g->failed -= f;
         g->count -= count;
         g->dirty = true;
+        site_account(s, g, 1);
         return;
     }
     idmap_del(s->group_ids, g->id);
@@ -429,7 +443,9 @@ void mining_group_set_firmware(struct mining_state *s, int gi, int firmware)
 {
     struct mining_group *g = &s->groups[gi];
 
+    site_account(s, g, -1);
     reanchor(s, g, mining_group_wear(s, g), firmware);
+    site_account(s, g, 1);
 }
 
 void mining_group_maintain(struct mining_state *s, int gi, int64_t tick, int64_t downtime_ticks)
@@ -455,18 +471,8 @@ void mining_site_set_contract(struct mining_state *s, int si, const struct minin
 
 void mining_site_use(const struct mining_state *s, int si, struct mining_site_use *use)
 {
-    const struct mining_site *st = &s->sites[si];
-
-    use->slots_used = 0;
-    use->power_w = 0;
-    /* Linear in groups: called for a handful of intents per tick, not per site. */
-    for (int i = 0; i < s->ngroups; i++) {
-        const struct mining_group *g = &s->groups[i];
-        if (g->site != si)
-            continue;
-        use->slots_used += g->count;
-        use->power_w += mining_rig_power_w(&s->cat, g->model, g->firmware, st->cooling, g->count);
-    }
+    use->slots_used = s->sites[si].slots_used;
+    use->power_w = s->sites[si].committed_w;
 }
 
 /* Counting sort into company -> sites -> groups. */

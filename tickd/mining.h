@@ -158,7 +158,8 @@ struct mining_site {
     int32_t slots;
     int64_t created_tick;
     struct mining_contract contract;
-    int64_t uptime_sum_ppm; /* sum of per-tick uptime since creation */
+    int64_t slots_used, committed_w; /* derived, kept by the group functions */
+    int64_t uptime_sum_ppm;          /* sum of per-tick uptime since creation */
     int64_t ticks_run;
 };
 
@@ -365,7 +366,7 @@ enum mining_reason mining_check_maintenance(const struct mining_catalog *c, int 
 enum mining_reason mining_contract_quote(const struct mining_catalog *c, const char *kind,
                                          int64_t ref_uusd_kwh, int64_t capacity_w, int64_t start,
                                          int64_t ticks, struct mining_contract *out);
-/* The site's use computed from the state (for tickd's authoritative checks). */
+/* The site's use from the state (for tickd's authoritative checks); O(1). */
 void mining_site_use(const struct mining_state *s, int si, struct mining_site_use *use);
 
 /* ---- canonical hash and snapshots ---- */

@@ -715,8 +715,17 @@ static void groups_removed_and_found_by_id(void **state)
         struct mining_env e = env_default(1);
         struct mining_site_use use;
         step(&s, &e, NULL);
-        mining_site_use(&s, 0, &use);
-        assert_int_equal(use.slots_used, 249 * 2 + 1);
+        {
+            int64_t power = 0;
+            mining_group_set_firmware(&s, 3, MINING_OVERCLOCK);
+            mining_group_set_firmware(&s, 4, MINING_ECO);
+            for (int i = 0; i < s.ngroups; i++)
+                power += mining_rig_power_w(&s.cat, s.groups[i].model, s.groups[i].firmware,
+                                            MINING_AIR, s.groups[i].count);
+            mining_site_use(&s, 0, &use);
+            assert_int_equal(use.slots_used, 249 * 2 + 1);
+            assert_int_equal(use.power_w, power);
+        }
     }
     mining_free(&s);
 }
