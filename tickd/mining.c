@@ -397,7 +397,8 @@ static int64_t wear_at(const struct mining_catalog *cat, const struct mining_gro
     int64_t life = (int64_t)cat->models[g->model].lifetime_days * 86400;
     int64_t w = g->wear0_ppm + (idx - g->windex0) / life;
 
-    return w > MINING_PPM ? MINING_PPM : w;
+    /* Clamped both ways: a loaded anchor ahead of the index must not make rigs faster. */
+    return w > MINING_PPM ? MINING_PPM : w < 0 ? 0 : w;
 }
 
 int64_t mining_group_wear(const struct mining_state *s, const struct mining_group *g)
