@@ -165,8 +165,7 @@ CREATE UNIQUE INDEX energy_contracts_one_active ON energy_contracts (site_id)
 -- Cumulative wear index per world and (region, cooling, firmware) class.
 CREATE TABLE mining_wear_index (
     world_id  bigint NOT NULL REFERENCES worlds (id),
-    region    text NOT NULL CHECK (region IN ('texas', 'quebec', 'iceland', 'kazakhstan',
-                                              'paraguay', 'norway')),
+    region    text NOT NULL REFERENCES regions (id),
     cooling   text NOT NULL REFERENCES cooling_types (id),
     firmware  text NOT NULL CHECK (firmware IN ('eco', 'stock', 'overclock')),
     value     bigint NOT NULL CHECK (value >= 0),
