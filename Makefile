@@ -38,6 +38,9 @@ TICKD    := $(BUILD)/bin/tickd
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Micro-benchmarks of tickd modules (tests/unit/bench_<module>.c), run by scripts/bench_*.sh.
+BENCH_SRC:= $(wildcard tests/unit/bench_*.c)
+BENCH_BINS:= $(BENCH_SRC:tests/unit/%.c=$(BUILD)/bench/%)
 # tickd modules (all but main.c) are linked into the unit tests too.
 TICKD_LIBOBJ := $(filter-out $(BUILD)/tickd/main.o,$(TICKD_OBJ))
 
@@ -49,7 +52,7 @@ PYTEST   := /usr/bin/python3 -m pytest
 # Objects are intermediate files of pattern chains; keep them (no rebuilds).
 .SECONDARY:
 
-all: $(CGI_BINS) $(TICKD) $(UNIT_BINS)
+all: $(CGI_BINS) $(TICKD) $(UNIT_BINS) $(BENCH_BINS)
 
 help:
 	@echo "make run | stop | test | asan test | bench | deps | format-check | check-units | install | clean"
@@ -83,6 +86,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TICKD_LIBOBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $< $(TICKD_LIBOBJ) $(LIB_A) $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: $(BUILD)/tests/unit/%.o $(TICKD_LIBOBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $< $(TICKD_LIBOBJ) $(LIB_A) $(LDLIBS)
 
 asan: all
 

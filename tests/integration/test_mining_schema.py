@@ -1,0 +1,57 @@
+"""Mining schema (migrations/0007_mining.sql): the catalog is seeded, and the
+constraints refuse impossible mining state (more failed rigs than rigs, two
+active energy contracts on one site, a spot "contract", unknown cooling)."""
+import time
+
+import psycopg
+import pytest
+
+
+def test_catalog_is_seeded(stack):
+    rows = stack.sql("SELECT id, hash_ghs, power_w, efficiency_j_th, cooling FROM rig_models "
+                     "ORDER BY position")
+    assert len(rows) >= 8
+    ids = [r[0] for r in rows]
+    assert ids[0] == "s9" and "s21pro" in ids
+    s21 = next(r for r in rows if r[0] == "s21")
+    assert (s21[1], s21[2], float(s21[3])) == (200000, 3500, 17.5)
+    assert {r[0] for r in stack.sql("SELECT id FROM cooling_types")} == {"air", "hydro", "immersion"}
+    assert [r[0] for r in stack.sql("SELECT tier FROM grid_tiers ORDER BY tier")] == [1, 2, 3]
+    assert stack.sql("SELECT count(*) FROM mining_params")[0][0] == 1
+
+
+@pytest.fixture
+def site(stack):
+    """A company with one site, straight in the database."""
+    n = time.monotonic_ns()
+    uid = stack.sql("INSERT INTO users (email, password_hash) VALUES (%s, 'x') RETURNING id",
+                    (f"miner-{n}@example.test",))[0][0]
+    cid = stack.sql("INSERT INTO companies (user_id, world_id, name, region) "
+                    "VALUES (%s, 1, %s, 'texas') RETURNING id", (uid, f"Miner {n % 10**9}"))[0][0]
+    return stack.sql("INSERT INTO sites (company_id, world_id, region, grid_tier, cooling_type, "
+                     "name, created_tick) VALUES (%s, 1, 'texas', 1, 'air', 'Alpha', 0) "
+                     "RETURNING id", (cid,))[0][0]
+
+
+def refused(stack, query, params):
+    with pytest.raises(psycopg.errors.IntegrityError):
+        stack.sql(query, params)
+
+
+def test_constraints_refuse_impossible_state(stack, site):
+    rig = ("INSERT INTO site_rigs (site_id, model, count, failed, windex0, installed_tick) "
+           "VALUES (%s, %s, %s, %s, 0, 1)")
+    stack.sql(rig, (site, "s21", 10, 2))
+    refused(stack, rig, (site, "s21", 10, 11))
+    refused(stack, rig, (site, "s99", 1, 0))
+    refused(stack, rig, (site, "s21", 0, 0))
+    contract = ("INSERT INTO energy_contracts (site_id, kind, price_uusd_kwh, capacity_w, "
+                "start_tick, end_tick, threshold_uusd_kwh) VALUES (%s, %s, 34000, 500000, 1, 100, %s)")
+    stack.sql(contract, (site, "demand_response", 80000))
+    refused(stack, contract, (site, "fixed", 0))          # a second active contract
+    refused(stack, contract, (site, "spot", 0))           # spot is the absence of a contract
+    stack.sql("UPDATE energy_contracts SET status = 'cancelled' WHERE site_id = %s", (site,))
+    stack.sql(contract, (site, "fixed", 0))
+    refused(stack, "UPDATE sites SET cooling_type = 'fans' WHERE id = %s", (site,))
+    refused(stack, "INSERT INTO mining_remainders (company_id, rem_nsat) "
+                   "SELECT company_id, 1000000000 FROM sites WHERE id = %s", (site,))
