@@ -41,6 +41,10 @@ UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # tickd modules (all but main.c) are linked into the unit tests too.
 TICKD_LIBOBJ := $(filter-out $(BUILD)/tickd/main.o,$(TICKD_OBJ))
 
+# Micro-benchmarks of pure code (tests/bench/bench_<name>.c), linked like the unit tests.
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
+BENCH_BINS:= $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+
 PYTEST   := /usr/bin/python3 -m pytest
 
 .PHONY: all deps run stop test unit integration asan bench clean format format-check \
@@ -49,7 +53,7 @@ PYTEST   := /usr/bin/python3 -m pytest
 # Objects are intermediate files of pattern chains; keep them (no rebuilds).
 .SECONDARY:
 
-all: $(CGI_BINS) $(TICKD) $(UNIT_BINS)
+all: $(CGI_BINS) $(TICKD) $(UNIT_BINS) $(BENCH_BINS)
 
 help:
 	@echo "make run | stop | test | asan test | bench | deps | format-check | clean"
@@ -83,6 +87,14 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TICKD_LIBOBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $< $(TICKD_LIBOBJ) $(LIB_A) $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(TICKD_LIBOBJ) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $< $(TICKD_LIBOBJ) $(LIB_A) $(LDLIBS)
+
+# The market service validates orders with tickd's pure rules (market_instr.c).
+$(BUILD)/bin/bt-market: $(BUILD)/tickd/market_instr.o
 
 asan: all
 

@@ -98,10 +98,10 @@ struct market_intent {
     int64_t order_id;
 };
 
+/* A rejected intent (every intent not listed here was applied). */
 struct market_result {
     int64_t intent_id;
-    bool ok;
-    char field[ERR_FIELD_LEN], code[ERR_CODE_LEN], message[ERR_MSG_LEN]; /* first problem if !ok */
+    char field[ERR_FIELD_LEN], code[ERR_CODE_LEN], message[ERR_MSG_LEN]; /* the first problem */
 };
 
 struct market_fill {
@@ -152,8 +152,8 @@ struct market_alert {
 /* An order that left the book this tick. */
 struct market_order_done {
     int64_t order_id, account, filled;
-    int32_t status; /* enum market_order_status */
-    char reason[24];
+    int32_t status;     /* enum market_order_status */
+    const char *reason; /* static: filled, cancelled, expired, ioc_remainder, ... */
 };
 
 #define MARKET_VEC(T, name)                                                                        \
@@ -161,7 +161,7 @@ struct market_order_done {
     int n_##name, cap_##name
 
 struct market_out {
-    MARKET_VEC(struct market_result, results);
+    MARKET_VEC(struct market_result, results); /* rejections only */
     MARKET_VEC(struct market_fill, fills);
     MARKET_VEC(struct market_transfer, transfers);
     MARKET_VEC(struct market_alert, alerts);

@@ -40,6 +40,7 @@ struct entry {
     uint64_t tie;
     int64_t order_id; /* 0 = makers */
     int32_t ord;      /* index in st->ord, -1 = makers */
+    int32_t seq;      /* settlement order: orders by id, then the makers */
     bool fok, out;    /* FOK; taken out of the auction */
 };
 
@@ -67,13 +68,6 @@ static int cmp_sell(const void *a, const void *b)
     return x->tie < y->tie ? -1 : x->tie > y->tie;
 }
 
-static int cmp_i64_desc(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-    return x > y ? -1 : x < y;
-}
-
 static uint64_t tie_of(const struct market_env *env, uint64_t entity)
 {
     struct rng_key k = {env->seed, env->tick, RNG_MARKET, entity};
@@ -81,32 +75,47 @@ static uint64_t tie_of(const struct market_env *env, uint64_t entity)
     return rng_u64(&k, 1);
 }
 
-/* Finds the clearing price and volume; *vol = 0 when nothing crosses. */
-static int clear_price(const struct book *bk, int64_t *price, int64_t *vol, int64_t *cand)
+/* All distinct limit prices and the reference, highest first: a merge of
+ * the buys (highest first) and the sells read backwards. */
+static int candidates(const struct book *bk, int64_t *cand)
 {
-    int nc = 0, ib = 0, js = bk->ns - 1;
+    int nc = 0, i = 0, j = bk->ns - 1;
+    bool ref_done = bk->ref <= 0;
+
+    while (i < bk->nb || j >= 0 || !ref_done) {
+        int64_t p = INT64_MIN;
+
+        if (i < bk->nb)
+            p = bk->b[i].limit;
+        if (j >= 0 && bk->s[j].limit > p)
+            p = bk->s[j].limit;
+        if (!ref_done && bk->ref >= p) {
+            p = bk->ref;
+            ref_done = true;
+        }
+        if (i < bk->nb && bk->b[i].limit == p)
+            i++;
+        else if (j >= 0 && bk->s[j].limit == p)
+            j--;
+        if (nc == 0 || cand[nc - 1] != p)
+            cand[nc++] = p;
+    }
+    return nc;
+}
+
+/* Finds the clearing price and volume; *vol = 0 when nothing crosses. */
+static void clear_price(const struct book *bk, int64_t *price, int64_t *vol, int64_t *cand)
+{
+    int nc = candidates(bk, cand), ib = 0, js = bk->ns - 1;
     int64_t d = 0, s = 0, best_imb = 0, best_dist = 0;
 
     *vol = 0;
     *price = 0;
-    /* The reference price is a candidate too, so players crossing inside
-     * the makers' spread meet at the fair value. */
-    if (bk->ref > 0)
-        cand[nc++] = bk->ref;
-    for (int i = 0; i < bk->nb; i++)
-        if (!bk->b[i].out)
-            cand[nc++] = bk->b[i].limit;
     for (int i = 0; i < bk->ns; i++)
-        if (!bk->s[i].out) {
-            cand[nc++] = bk->s[i].limit;
-            s += bk->s[i].qty;
-        }
-    qsort(cand, (size_t)nc, sizeof(*cand), cmp_i64_desc);
+        s += bk->s[i].out ? 0 : bk->s[i].qty;
     for (int c = 0; c < nc; c++) {
         int64_t p = cand[c], v, imb, dist;
 
-        if (c > 0 && cand[c - 1] == p)
-            continue;
         for (; ib < bk->nb && bk->b[ib].limit >= p; ib++)
             d += bk->b[ib].out ? 0 : bk->b[ib].qty;
         for (; js >= 0 && bk->s[js].limit > p; js--)
@@ -123,7 +132,6 @@ static int clear_price(const struct book *bk, int64_t *price, int64_t *vol, int6
             best_dist = dist;
         }
     }
-    return nc;
 }
 
 struct rem {
@@ -218,21 +226,6 @@ struct fill_ref {
     bool buy;
 };
 
-/* Fills are settled in order-id order (makers last): an account's own
- * orders then consume their reservations in the order they were made. */
-static int cmp_fill(const void *a, const void *b)
-{
-    const struct fill_ref *x = a, *y = b;
-    uint64_t ix = x->e->ord < 0 ? UINT64_MAX : (uint64_t)x->e->order_id;
-    uint64_t iy = y->e->ord < 0 ? UINT64_MAX : (uint64_t)y->e->order_id;
-
-    if (ix != iy)
-        return ix < iy ? -1 : 1;
-    if (x->e->limit != y->e->limit)
-        return x->e->limit < y->e->limit ? -1 : 1;
-    return x->buy - y->buy;
-}
-
 static void settle(struct market_tick *x, struct market_instr *ins, const struct fill_ref *f,
                    int64_t price, i128 *dust)
 {
@@ -280,15 +273,14 @@ static void settle(struct market_tick *x, struct market_instr *ins, const struct
     }
 }
 
-static int gather(struct market_tick *x, struct market_instr *ins, struct book *bk)
+static int gather(struct market_tick *x, int k, struct book *bk)
 {
     struct market_state *st = x->st;
-    int n = 2 * (st->p.mm_levels + st->p.opt_mm_levels);
+    const struct market_instr *ins = &st->ins[k];
+    int no = x->start[k + 1] - x->start[k], n = 2 * (st->p.mm_levels + st->p.opt_mm_levels) + no;
     struct market_level *lb, *la;
     int nlb, nla;
 
-    for (int i = 0; i < st->n_ord; i++)
-        n += st->ord[i].instr == ins->id && st->ord[i].status == MARKET_LIVE;
     bk->b = malloc(sizeof(*bk->b) * (size_t)n);
     bk->s = malloc(sizeof(*bk->s) * (size_t)n);
     lb = malloc(sizeof(*lb) * (size_t)n);
@@ -302,21 +294,23 @@ static int gather(struct market_tick *x, struct market_instr *ins, struct book *
     for (int i = 0; i < nlb; i++)
         bk->b[bk->nb++] = (struct entry){lb[i].price, lb[i].qty, 0,
                                          tie_of(x->env, (uint64_t)ins->id * 1024 + (uint64_t)i * 2),
-                                         0, -1, false, false};
+                                         0, -1, no + i, false, false};
     for (int i = 0; i < nla; i++)
         bk->s[bk->ns++] = (struct entry){la[i].price, la[i].qty, 0,
                                          tie_of(x->env, (uint64_t)ins->id * 1024 + (uint64_t)i * 2 + 1),
-                                         0, -1, false, false};
+                                         0, -1, no + nlb + i, false, false};
     free(lb);
     free(la);
-    for (int i = 0; i < st->n_ord; i++) {
+    for (int j = x->start[k]; j < x->start[k + 1]; j++) {
+        int i = x->idx[j];
         struct market_order *o = &st->ord[i];
         struct entry e;
 
-        if (o->instr != ins->id || o->status != MARKET_LIVE)
+        if (o->status != MARKET_LIVE)
             continue;
+        /* The bucket is in id order, so seq follows the order ids. */
         e = (struct entry){o->limit, o->qty - o->filled, 0, tie_of(x->env, (uint64_t)o->id),
-                           o->id, i, o->tif == MARKET_FOK, false};
+                           o->id, i, j - x->start[k], o->tif == MARKET_FOK, false};
         if (o->side == MARKET_BUY)
             bk->b[bk->nb++] = e;
         else
@@ -327,8 +321,9 @@ static int gather(struct market_tick *x, struct market_instr *ins, struct book *
     return BT_OK;
 }
 
-void market_auction(struct market_tick *x, struct market_instr *ins)
+void market_auction(struct market_tick *x, int k)
 {
+    struct market_instr *ins = &x->st->ins[k];
     const struct market_spec *spec = market_spec_of(&x->st->p, ins->kind);
     struct book bk = {.lot = spec->lot,
                       .ref = market_ref_price(x->st, x->env, ins) / spec->tick * spec->tick};
@@ -338,11 +333,13 @@ void market_auction(struct market_tick *x, struct market_instr *ins)
     int nf = 0;
     i128 dust = 0;
 
-    if (gather(x, ins, &bk) != BT_OK)
+    if (!x->start)
+        return;
+    if (gather(x, k, &bk) != BT_OK)
         goto oom;
     cand = malloc(sizeof(*cand) * (size_t)(bk.nb + bk.ns + 2));
     tmp = malloc(sizeof(*tmp) * (size_t)(bk.nb + bk.ns + 1));
-    fr = malloc(sizeof(*fr) * (size_t)(bk.nb + bk.ns + 1));
+    fr = calloc((size_t)(bk.nb + bk.ns + 1), sizeof(*fr));
     if (!cand || !tmp || !fr)
         goto oom;
     do {
@@ -350,15 +347,18 @@ void market_auction(struct market_tick *x, struct market_instr *ins)
         allocate(bk.b, bk.nb, true, price, vol, bk.lot, tmp);
         allocate(bk.s, bk.ns, false, price, vol, bk.lot, tmp);
     } while (drop_fok(&bk));
+    /* Fills are settled in order-id order (makers last): an account's own
+     * orders then consume their reservations in the order they were made. */
     for (int i = 0; i < bk.nb; i++)
         if (bk.b[i].alloc > 0)
-            fr[nf++] = (struct fill_ref){&bk.b[i], true};
+            fr[bk.b[i].seq] = (struct fill_ref){&bk.b[i], true};
     for (int i = 0; i < bk.ns; i++)
         if (bk.s[i].alloc > 0)
-            fr[nf++] = (struct fill_ref){&bk.s[i], false};
-    qsort(fr, (size_t)nf, sizeof(*fr), cmp_fill);
+            fr[bk.s[i].seq] = (struct fill_ref){&bk.s[i], false};
+    nf = bk.nb + bk.ns;
     for (int i = 0; i < nf; i++)
-        settle(x, ins, &fr[i], price, &dust);
+        if (fr[i].e)
+            settle(x, ins, &fr[i], price, &dust);
     BT_ASSERT(dust >= 0);
     market_xfer(x, MARKET_ACCT_CLEARING, MARKET_ACCT_FEES, MARKET_USD, (int64_t)dust,
                 MARKET_X_DUST, ins->id);
@@ -368,10 +368,10 @@ void market_auction(struct market_tick *x, struct market_instr *ins)
         ins->volume_total += vol;
     }
     /* What did not trade now and may not rest is cancelled. */
-    for (int i = 0; i < x->st->n_ord; i++) {
-        struct market_order *o = &x->st->ord[i];
+    for (int j = x->start[k]; j < x->start[k + 1]; j++) {
+        struct market_order *o = &x->st->ord[x->idx[j]];
 
-        if (o->instr == ins->id && o->status == MARKET_LIVE && o->tif != MARKET_GTC)
+        if (o->status == MARKET_LIVE && o->tif != MARKET_GTC)
             market_order_end(x, o, MARKET_CANCELLED,
                              o->tif == MARKET_FOK ? "fok_unfilled" : "ioc_remainder");
     }

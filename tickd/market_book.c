@@ -155,3 +155,27 @@ int market_depth(const struct market_state *st, const struct market_env *env,
     free(a);
     return BT_OK;
 }
+
+void market_best(struct market_tick *x, int k, int64_t *bid, int64_t *ask)
+{
+    const struct market_state *st = x->st;
+    const struct market_instr *ins = &st->ins[k];
+    struct market_level b[1], a[1];
+    int nb, na;
+
+    market_mm_quotes(&st->p, ins, x->env, market_mm_mid(st, x->env, ins), b, &nb, a, &na, 1);
+    *bid = nb ? b[0].price : 0;
+    *ask = na ? a[0].price : 0;
+    if (!x->start)
+        return;
+    for (int j = x->start[k]; j < x->start[k + 1]; j++) {
+        const struct market_order *o = &st->ord[x->idx[j]];
+
+        if (o->status != MARKET_LIVE || o->type != MARKET_ORDER_LIMIT)
+            continue;
+        if (o->side == MARKET_BUY && o->limit > *bid)
+            *bid = o->limit;
+        if (o->side == MARKET_SELL && (*ask == 0 || o->limit < *ask))
+            *ask = o->limit;
+    }
+}

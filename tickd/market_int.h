@@ -19,6 +19,10 @@ struct market_tick {
     const struct market_env *env;
     struct market_out *out;
     bool oom;
+    /* Live orders by instrument (indices into st->ord), built once the book
+     * stops growing: orders of st->ins[k] are idx[start[k] .. start[k+1]). */
+    int32_t *idx;
+    int *start;
 };
 
 /* Grows *v to hold need elements of size sz; BT_ERR on out-of-memory. */
@@ -48,6 +52,8 @@ int64_t market_floor_div(i128 a, int64_t b);
 /* Takes an order off the book and records why. */
 void market_order_end(struct market_tick *x, struct market_order *o, enum market_order_status s,
                       const char *reason);
+/* Index of an instrument in st->ins, -1 if absent. */
+int market_instr_index(const struct market_state *st, int32_t id);
 
 /* ---- market_risk.c ---- */
 /* Applies a fill of qty (> 0) at price to the account's position on a perp
@@ -66,7 +72,12 @@ void market_perp_health(const struct market_state *st, const struct market_pos *
                         int64_t *equity, int64_t *maintenance);
 
 /* ---- market_auction.c ---- */
-void market_auction(struct market_tick *x, struct market_instr *ins);
+/* The auction of instrument st->ins[k]. */
+void market_auction(struct market_tick *x, int k);
+
+/* ---- market_book.c ---- */
+/* Best bid and ask (0 = none) of makers plus resting orders of st->ins[k]. */
+void market_best(struct market_tick *x, int k, int64_t *bid, int64_t *ask);
 
 /* ---- market_option.c ---- */
 void market_options_settle(struct market_tick *x);

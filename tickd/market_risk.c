@@ -195,16 +195,14 @@ static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
 void market_funding(struct market_tick *x)
 {
     struct market_state *st = x->st;
-    const struct market_instr *perp = market_instr_get(st, MARKET_PERP_ID);
-    int64_t fair = x->env->fair, epoch, avg, rate, paid = 0, recv = 0;
-    struct market_level b, a;
-    int nb, na;
+    int k = market_instr_index(st, MARKET_PERP_ID);
+    int64_t fair = x->env->fair, epoch, avg, rate, paid = 0, recv = 0, bid, ask;
 
-    if (!perp || fair <= 0)
+    if (k < 0 || fair <= 0)
         return;
-    market_depth(st, x->env, perp, &b, &nb, &a, &na, 1);
-    st->premium_sum_ppm += market_muldiv(nb && b.price > fair ? b.price - fair : 0, MARKET_PPM, fair) -
-                           market_muldiv(na && a.price < fair ? fair - a.price : 0, MARKET_PPM, fair);
+    market_best(x, k, &bid, &ask);
+    st->premium_sum_ppm += market_muldiv(bid > fair ? bid - fair : 0, MARKET_PPM, fair) -
+                           market_muldiv(ask && ask < fair ? fair - ask : 0, MARKET_PPM, fair);
     st->premium_n++;
     epoch = x->env->game_s / st->p.funding_interval_s;
     if (st->funding_epoch < 0)

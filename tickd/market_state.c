@@ -203,10 +203,9 @@ const struct market_pos *market_pos_get(const struct market_state *st, int64_t a
 
 struct market_instr *market_instr_mut(struct market_state *st, int32_t id)
 {
-    for (int i = 0; i < st->n_ins; i++)
-        if (st->ins[i].id == id)
-            return &st->ins[i];
-    return NULL;
+    int i = market_instr_index(st, id);
+
+    return i >= 0 ? &st->ins[i] : NULL;
 }
 
 const struct market_instr *market_instr_get(const struct market_state *st, int32_t id)
@@ -268,8 +267,15 @@ void market_order_end(struct market_tick *x, struct market_order *o, enum market
         return;
     o->status = (uint8_t)s;
     d = MARKET_PUSH(x, x->out, done);
-    *d = (struct market_order_done){o->id, o->account, o->filled, s, ""};
-    snprintf(d->reason, sizeof(d->reason), "%s", reason);
+    *d = (struct market_order_done){o->id, o->account, o->filled, s, reason};
+}
+
+int market_instr_index(const struct market_state *st, int32_t id)
+{
+    for (int i = 0; i < st->n_ins; i++)
+        if (st->ins[i].id == id)
+            return i;
+    return -1;
 }
 
 /* ---- life cycle ---- */
@@ -360,16 +366,18 @@ static struct market_order *order_find(struct market_state *st, int64_t id)
     return bsearch(&key, st->ord, (size_t)st->n_ord, sizeof(key), cmp_order);
 }
 
-static void result(struct market_tick *x, int64_t id, const struct bt_err *e)
+/* Records a rejection. */
+static void reject(struct market_tick *x, int64_t id, const struct bt_err *e)
 {
     struct market_result *r = MARKET_PUSH(x, x->out, results);
 
-    *r = (struct market_result){.intent_id = id, .ok = e == NULL};
-    if (e && e->nfields > 0) {
+    r->intent_id = id;
+    r->field[0] = r->code[0] = r->message[0] = '\0';
+    if (e->nfields > 0) {
         snprintf(r->field, sizeof(r->field), "%s", e->fields[0].field);
         snprintf(r->code, sizeof(r->code), "%s", e->fields[0].code);
         snprintf(r->message, sizeof(r->message), "%s", e->fields[0].message);
-    } else if (e) {
+    } else {
         snprintf(r->code, sizeof(r->code), "%.31s", e->type ? e->type : "error");
         snprintf(r->message, sizeof(r->message), "%.159s", e->detail);
     }
@@ -394,12 +402,11 @@ static void intake_cancel(struct market_tick *x, const struct market_intent *in)
         err_clear(&e);
         err_field(&e, "order_id", "not_found", "no such open order");
         err_check_fields(&e);
-        result(x, in->id, &e);
+        reject(x, in->id, &e);
         return;
     }
     release(x, o);
     market_order_end(x, o, MARKET_CANCELLED, "cancelled");
-    result(x, in->id, NULL);
 }
 
 static void check_ctx(struct market_tick *x, int64_t account, const struct market_instr *ins,
@@ -433,12 +440,12 @@ static void intake_trade(struct market_tick *x, const struct market_intent *in)
     if (market_is_house(in->account)) {
         err_field(&e, "account", "forbidden", "system accounts do not trade");
         err_check_fields(&e);
-        result(x, in->id, &e);
+        reject(x, in->id, &e);
         return;
     }
     check_ctx(x, in->account, ins, &c);
     if (market_order_check(r, &c, &cost, &e) != BT_OK) {
-        result(x, in->id, &e);
+        reject(x, in->id, &e);
         return;
     }
     o = MARKET_PUSH(x, x->st, ord);
@@ -462,7 +469,6 @@ static void intake_trade(struct market_tick *x, const struct market_intent *in)
         p->max_buy = o->limit;
     if (r->side == MARKET_SELL && (p->min_sell == 0 || o->limit < p->min_sell))
         p->min_sell = o->limit;
-    result(x, in->id, NULL);
 }
 
 /* Rebuilds the per-(account, instrument) scratch limits from live orders. */
@@ -519,6 +525,44 @@ static void intake(struct market_tick *x, const struct market_intent *in, int ni
 
 /* ---- the tick ---- */
 
+/* Buckets the live orders by instrument (a counting sort keeping id order). */
+static void index_orders(struct market_tick *x)
+{
+    struct market_state *st = x->st;
+    int *pos;
+
+    x->idx = malloc(sizeof(*x->idx) * (size_t)(st->n_ord + 1));
+    x->start = calloc((size_t)st->n_ins + 2, sizeof(*x->start));
+    pos = calloc((size_t)st->n_ins + 1, sizeof(*pos));
+    if (!x->idx || !x->start || !pos) {
+        /* Without the index no auction runs; the step reports the failure. */
+        free(pos);
+        free(x->idx);
+        free(x->start);
+        x->idx = NULL;
+        x->start = NULL;
+        x->oom = true;
+        return;
+    }
+    for (int i = 0; i < st->n_ord; i++) {
+        int k = market_instr_index(st, st->ord[i].instr);
+
+        if (k >= 0 && st->ord[i].status == MARKET_LIVE)
+            x->start[k + 1]++;
+    }
+    for (int k = 0; k < st->n_ins; k++)
+        x->start[k + 1] += x->start[k];
+    for (int k = 0; k < st->n_ins; k++)
+        pos[k] = x->start[k];
+    for (int i = 0; i < st->n_ord; i++) {
+        int k = market_instr_index(st, st->ord[i].instr);
+
+        if (k >= 0 && st->ord[i].status == MARKET_LIVE)
+            x->idx[pos[k]++] = i;
+    }
+    free(pos);
+}
+
 static void expire_orders(struct market_tick *x)
 {
     for (int i = 0; i < x->st->n_ord; i++) {
@@ -535,8 +579,6 @@ static void stats(struct market_tick *x)
 {
     struct market_state *st = x->st;
     int64_t day = x->env->game_s / 86400;
-    struct market_level b, a;
-    int nb, na;
 
     for (int i = 0; i < st->n_ins; i++) {
         struct market_instr *ins = &st->ins[i];
@@ -546,9 +588,7 @@ static void stats(struct market_tick *x)
             ins->volume_day = 0;
         }
         ins->mark = market_ref_price(st, x->env, ins);
-        market_depth(st, x->env, ins, &b, &nb, &a, &na, 1);
-        ins->best_bid = nb ? b.price : 0;
-        ins->best_ask = na ? a.price : 0;
+        market_best(x, i, &ins->best_bid, &ins->best_ask);
         ins->open_interest = 0;
     }
     for (int i = 0; i < st->n_pos; i++) {
@@ -587,7 +627,7 @@ int market_step(struct market_state *st, const struct market_env *env,
                 const struct market_intent *in, int nin, struct market_out *out,
                 struct bt_err *err)
 {
-    struct market_tick x = {st, env, out, false};
+    struct market_tick x = {st, env, out, false, NULL, NULL};
 
     out->n_results = out->n_fills = out->n_transfers = out->n_alerts = out->n_done = 0;
     out->funding_rate_ppm = 0;
@@ -600,14 +640,17 @@ int market_step(struct market_state *st, const struct market_env *env,
     expire_orders(&x);
     intake(&x, in, nin);
     market_reserve(&x, true);
-    for (int i = 0; i < st->n_ins; i++)
-        if (st->ins[i].open)
-            market_auction(&x, &st->ins[i]);
+    index_orders(&x);
+    for (int k = 0; k < st->n_ins; k++)
+        if (st->ins[k].open)
+            market_auction(&x, k);
     market_funding(&x);
     market_liquidate(&x);
     market_reserve(&x, false);
     stats(&x);
     compact(&x);
+    free(x.idx);
+    free(x.start);
     if (x.oom)
         return err_internal(err, "market: out of memory in tick %lld", (long long)env->tick);
     return BT_OK;
