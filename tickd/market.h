@@ -30,10 +30,11 @@
 
 struct json_object;
 
-#define MARKET_ACCT_MM (-1)        /* simulated market makers (the house) */
-#define MARKET_ACCT_FEES (-2)      /* trading fees and rounding dust */
+#define MARKET_ACCT_MM        (-1) /* simulated market makers (the house) */
+#define MARKET_ACCT_FEES      (-2) /* trading fees and rounding dust */
 #define MARKET_ACCT_INSURANCE (-3) /* perp insurance fund */
-#define MARKET_ACCT_CLEARING (-4)  /* central counterparty: margins, collateral, premiums in flight */
+#define MARKET_ACCT_CLEARING                                                                       \
+    (-4) /* central counterparty: margins, collateral, premiums in flight */
 
 __extension__ typedef __int128 market_i128;
 
@@ -50,17 +51,17 @@ struct market_env {
 enum market_order_status { MARKET_LIVE, MARKET_FILLED, MARKET_CANCELLED, MARKET_EXPIRED };
 
 struct market_order {
-    int64_t id;      /* the intent id: unique, fixed before the tick */
+    int64_t id; /* the intent id: unique, fixed before the tick */
     int64_t account;
     int32_t instr;
     int32_t leverage;
     uint8_t side, type, tif, status;
     bool reduce_only;
-    int64_t qty;      /* original, sats */
-    int64_t filled;   /* sats */
-    int64_t limit;    /* micro-USD; a market order's band edge */
-    int64_t tick;     /* accepted at */
-    int64_t expire_s; /* game time it expires */
+    int64_t qty;              /* original, sats */
+    int64_t filled;           /* sats */
+    int64_t limit;            /* micro-USD; a market order's band edge */
+    int64_t tick;             /* accepted at */
+    int64_t expire_s;         /* game time it expires */
     int64_t res_usd, res_btc; /* current reservation */
 };
 
@@ -115,7 +116,7 @@ struct market_fill {
 };
 
 enum market_xfer_kind {
-    MARKET_X_TRADE,      /* spot principal (USD or BTC) */
+    MARKET_X_TRADE, /* spot principal (USD or BTC) */
     MARKET_X_FEE,
     MARKET_X_MARGIN,     /* perp margin in / out of CLEARING */
     MARKET_X_PNL,        /* perp realised profit or loss of the house accounts */
@@ -174,7 +175,7 @@ struct market_map {
     int64_t *ka; /* key part a */
     int64_t *kb; /* key part b */
     int32_t *idx;
-    int cap;     /* power of two */
+    int cap; /* power of two */
 };
 
 struct market_state {
@@ -187,11 +188,11 @@ struct market_state {
     MARKET_VEC(struct market_acct, acc);  /* in first-seen order; map by id */
     MARKET_VEC(struct market_pos, pos);   /* map by (account, instr) */
     struct market_map acc_map, pos_map;
-    int64_t funding_epoch;      /* game_s / funding_interval of the last funding */
-    int64_t premium_sum_ppm;    /* premium index samples since then */
+    int64_t funding_epoch;   /* game_s / funding_interval of the last funding */
+    int64_t premium_sum_ppm; /* premium index samples since then */
     int64_t premium_n;
-    int64_t funding_rate_ppm;   /* last applied */
-    int64_t day;                /* game day of the daily statistics */
+    int64_t funding_rate_ppm; /* last applied */
+    int64_t day;              /* game day of the daily statistics */
 };
 
 /* A fresh market (spot and perp listed, options listed at the first step). */
@@ -266,12 +267,12 @@ double market_norm_cdf(double x);
 
 /* Integer quote for display and the makers: micro-USD per BTC of underlying. */
 struct market_quote {
-    int64_t theo;          /* micro-USD */
-    int64_t delta_ppm;     /* per BTC of underlying */
-    int64_t gamma_ppm;     /* change of delta_ppm per 1,000 USD move */
-    int64_t vega;          /* micro-USD per volatility point (1 %) */
-    int64_t theta;         /* micro-USD per game day */
-    int64_t iv_ppm;        /* implied volatility of the last price, 0 = none */
+    int64_t theo;      /* micro-USD */
+    int64_t delta_ppm; /* per BTC of underlying */
+    int64_t gamma_ppm; /* change of delta_ppm per 1,000 USD move */
+    int64_t vega;      /* micro-USD per volatility point (1 %) */
+    int64_t theta;     /* micro-USD per game day */
+    int64_t iv_ppm;    /* implied volatility of the last price, 0 = none */
 };
 void market_option_quote(const struct market_params *p, const struct market_instr *ins,
                          const struct market_env *env, int64_t last_price, struct market_quote *q);

@@ -7,11 +7,9 @@
  * one sealed-bid call auction.  Market orders take part as limit orders at
  * the band edge of their side.  Rules:
  *
- *   clearing price  the price p (a limit, or the reference price) that maximises the executed volume
- *                   min(D(p), S(p)) (D = buys with limit >= p, S = sells
- *                   with limit <= p); ties: smallest imbalance |D - S|,
- *                   then closest to the reference (fair or theoretical),
- *                   then the lower price.
+ *   clearing price  the price p (a limit, or the reference price) that maximises the executed
+ * volume min(D(p), S(p)) (D = buys with limit >= p, S = sells with limit <= p); ties: smallest
+ * imbalance |D - S|, then closest to the reference (fair or theoretical), then the lower price.
  *   allocation      everyone trades at p.  Orders strictly better than p
  *                   fill completely; at the marginal limit the short side
  *                   is shared pro rata to the remaining quantity, in whole
@@ -124,8 +122,8 @@ static void clear_price(const struct book *bk, int64_t *price, int64_t *vol, int
         imb = d > s ? d - s : s - d;
         dist = p > bk->ref ? p - bk->ref : bk->ref - p;
         /* Candidates come highest first, so "<=" on distance prefers the lower price. */
-        if (v > *vol || (v == *vol && v > 0 &&
-                         (imb < best_imb || (imb == best_imb && dist <= best_dist)))) {
+        if (v > *vol ||
+            (v == *vol && v > 0 && (imb < best_imb || (imb == best_imb && dist <= best_dist)))) {
             *vol = v;
             *price = p;
             best_imb = imb;
@@ -292,13 +290,23 @@ static int gather(struct market_tick *x, int k, struct book *bk)
     }
     market_mm_quotes(&st->p, ins, x->env, market_mm_mid(st, x->env, ins), lb, &nlb, la, &nla, n);
     for (int i = 0; i < nlb; i++)
-        bk->b[bk->nb++] = (struct entry){lb[i].price, lb[i].qty, 0,
-                                         tie_of(x->env, (uint64_t)ins->id * 1024 + (uint64_t)i * 2),
-                                         0, -1, no + i, false, false};
+        bk->b[bk->nb++] =
+            (struct entry){lb[i].price, lb[i].qty,
+                           0,           tie_of(x->env, (uint64_t)ins->id * 1024 + (uint64_t)i * 2),
+                           0,           -1,
+                           no + i,      false,
+                           false};
     for (int i = 0; i < nla; i++)
-        bk->s[bk->ns++] = (struct entry){la[i].price, la[i].qty, 0,
-                                         tie_of(x->env, (uint64_t)ins->id * 1024 + (uint64_t)i * 2 + 1),
-                                         0, -1, no + nlb + i, false, false};
+        bk->s[bk->ns++] =
+            (struct entry){la[i].price,
+                           la[i].qty,
+                           0,
+                           tie_of(x->env, (uint64_t)ins->id * 1024 + (uint64_t)i * 2 + 1),
+                           0,
+                           -1,
+                           no + nlb + i,
+                           false,
+                           false};
     free(lb);
     free(la);
     for (int j = x->start[k]; j < x->start[k + 1]; j++) {
@@ -309,8 +317,9 @@ static int gather(struct market_tick *x, int k, struct book *bk)
         if (o->status != MARKET_LIVE)
             continue;
         /* The bucket is in id order, so seq follows the order ids. */
-        e = (struct entry){o->limit, o->qty - o->filled, 0, tie_of(x->env, (uint64_t)o->id),
-                           o->id, i, j - x->start[k], o->tif == MARKET_FOK, false};
+        e = (struct entry){
+            o->limit,        o->qty - o->filled,   0,    tie_of(x->env, (uint64_t)o->id), o->id, i,
+            j - x->start[k], o->tif == MARKET_FOK, false};
         if (o->side == MARKET_BUY)
             bk->b[bk->nb++] = e;
         else
@@ -360,8 +369,8 @@ void market_auction(struct market_tick *x, int k)
         if (fr[i].e)
             settle(x, ins, &fr[i], price, &dust);
     BT_ASSERT(dust >= 0);
-    market_xfer(x, MARKET_ACCT_CLEARING, MARKET_ACCT_FEES, MARKET_USD, (int64_t)dust,
-                MARKET_X_DUST, ins->id);
+    market_xfer(x, MARKET_ACCT_CLEARING, MARKET_ACCT_FEES, MARKET_USD, (int64_t)dust, MARKET_X_DUST,
+                ins->id);
     if (vol > 0) {
         ins->last_price = price;
         ins->volume_day += vol;

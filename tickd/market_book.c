@@ -35,9 +35,9 @@ void market_mm_quotes(const struct market_params *p, const struct market_instr *
     bool opt = ins->kind == MARKET_OPTION;
     int levels = opt ? p->opt_mm_levels : p->mm_levels;
     int64_t f = stress_factor_ppm(p, env);
-    int64_t half = market_muldiv(market_muldiv(mid, opt ? p->opt_half_spread_ppm
-                                                        : p->mm_half_spread_ppm, MARKET_PPM),
-                                 f, MARKET_PPM);
+    int64_t half = market_muldiv(
+        market_muldiv(mid, opt ? p->opt_half_spread_ppm : p->mm_half_spread_ppm, MARKET_PPM), f,
+        MARKET_PPM);
     int64_t depth = market_muldiv(opt ? p->opt_mm_depth : p->mm_depth, MARKET_PPM, f);
 
     *nbids = *nasks = 0;

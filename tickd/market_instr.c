@@ -24,10 +24,10 @@ void market_params_default(struct market_params *p)
         /* Options: 0.1 USD tick, 0.01 BTC lot, 0.01..10 BTC, 0.3 % of premium, 50 % band. */
         .option = {100000, 1000000, 1000000, 1000000000, 3000, 500000},
         .lev_max = 20,
-        .mmr_ppm = 5000,      /* 0.5 % (Binance's first tier is 0.4 %) */
-        .call_ppm = 1500000,  /* alert at 1.5x maintenance */
+        .mmr_ppm = 5000,     /* 0.5 % (Binance's first tier is 0.4 %) */
+        .call_ppm = 1500000, /* alert at 1.5x maintenance */
         .funding_interval_s = 8 * 3600,
-        .interest_ppm = 100,  /* 0.01 % per 8 h */
+        .interest_ppm = 100, /* 0.01 % per 8 h */
         .premium_clamp_ppm = 500,
         .funding_cap_ppm = 7500,
         .mm_levels = 10,
@@ -118,8 +118,8 @@ int64_t market_worst_price(const struct market_params *p, const struct market_in
 /* The part of an order that opens or extends a position (the rest closes). */
 static int64_t opening_qty(enum market_side side, int64_t qty, int64_t position, bool reduce_only)
 {
-    int64_t closable = side == MARKET_BUY ? (position < 0 ? -position : 0)
-                                          : (position > 0 ? position : 0);
+    int64_t closable =
+        side == MARKET_BUY ? (position < 0 ? -position : 0) : (position > 0 ? position : 0);
 
     if (reduce_only)
         return 0;
@@ -204,8 +204,7 @@ static void check_price(const struct market_order_req *o, const struct market_ch
         return;
     }
     if (o->limit_price % s->tick != 0) {
-        err_field(err, "limit_price", "step", "must be a multiple of %s USD",
-                  dec(s->tick, 6).s);
+        err_field(err, "limit_price", "step", "must be a multiple of %s USD", dec(s->tick, 6).s);
         return;
     }
     market_band(c->p, c->ins, c->ref_price, c->fair, &lo, &hi);
@@ -244,8 +243,7 @@ static void check_self_trade(const struct market_order_req *o, const struct mark
 {
     bool mkt = o->type == MARKET_ORDER_MARKET;
 
-    if (o->side == MARKET_BUY && c->own_min_sell > 0 &&
-        (mkt || o->limit_price >= c->own_min_sell))
+    if (o->side == MARKET_BUY && c->own_min_sell > 0 && (mkt || o->limit_price >= c->own_min_sell))
         err_field(err, "side", "self_trade", "would cross your own sell order; cancel it first");
     if (o->side == MARKET_SELL && c->own_max_buy > 0 && (mkt || o->limit_price <= c->own_max_buy))
         err_field(err, "side", "self_trade", "would cross your own buy order; cancel it first");
@@ -283,8 +281,7 @@ int market_order_check(const struct market_order_req *o, const struct market_che
                   "needs %s USD available (worst case), you have %s", dec(cost->usd, 6).s,
                   dec(c->usd_avail, 6).s);
     if (cost->btc > c->btc_avail)
-        err_field(err, "qty", "insufficient_funds",
-                  "needs %s BTC available, you have %s", dec(cost->btc, 8).s,
-                  dec(c->btc_avail, 8).s);
+        err_field(err, "qty", "insufficient_funds", "needs %s BTC available, you have %s",
+                  dec(cost->btc, 8).s, dec(c->btc_avail, 8).s);
     return err_check_fields(err);
 }

@@ -24,11 +24,11 @@
 #include <stdint.h>
 #include "err.h"
 
-#define MARKET_SATS 100000000LL /* satoshis per BTC */
-#define MARKET_PPM 1000000LL
-#define MARKET_NAME_LEN 32
-#define MARKET_SPOT_ID 1
-#define MARKET_PERP_ID 2
+#define MARKET_SATS            100000000LL /* satoshis per BTC */
+#define MARKET_PPM             1000000LL
+#define MARKET_NAME_LEN        32
+#define MARKET_SPOT_ID         1
+#define MARKET_PERP_ID         2
 #define MARKET_FIRST_OPTION_ID 100
 
 enum market_kind { MARKET_SPOT, MARKET_PERP, MARKET_OPTION };
@@ -59,14 +59,14 @@ struct market_params {
     int64_t funding_cap_ppm;    /* |rate| cap */
     /* simulated market makers */
     int32_t mm_levels;
-    int64_t mm_half_spread_ppm; /* at the reference volatility and no stress */
-    int64_t mm_depth;           /* sats per level at the reference volatility */
-    int64_t mm_ref_vol_ppm;     /* reference annualised volatility */
-    int64_t mm_skew_ppm_per_btc;/* perp mid moves against the makers' inventory */
+    int64_t mm_half_spread_ppm;  /* at the reference volatility and no stress */
+    int64_t mm_depth;            /* sats per level at the reference volatility */
+    int64_t mm_ref_vol_ppm;      /* reference annualised volatility */
+    int64_t mm_skew_ppm_per_btc; /* perp mid moves against the makers' inventory */
     int64_t mm_skew_max_ppm;
     int32_t opt_mm_levels;
-    int64_t opt_half_spread_ppm;/* of the theoretical price */
-    int64_t opt_mm_depth;       /* sats per level */
+    int64_t opt_half_spread_ppm; /* of the theoretical price */
+    int64_t opt_mm_depth;        /* sats per level */
     /* options listing */
     int64_t opt_expiry_interval_s; /* expiries on multiples of this (game seconds) */
     int32_t opt_expiries;          /* listed expiries at a time */
@@ -85,9 +85,9 @@ struct market_instr {
     int32_t id;
     enum market_kind kind;
     char name[MARKET_NAME_LEN];
-    bool call;         /* options */
-    int64_t strike;    /* options, micro-USD */
-    int64_t expiry_s;  /* options, game seconds */
+    bool call;        /* options */
+    int64_t strike;   /* options, micro-USD */
+    int64_t expiry_s; /* options, game seconds */
     bool open;
     int64_t last_price, mark, best_bid, best_ask; /* 0 = none */
     int64_t day_open, volume_day, volume_total;   /* volume in sats */

@@ -29,7 +29,7 @@ struct market_tick {
 int market_grow(void **v, int *cap, int need, size_t sz);
 
 #define MARKET_PUSH(x, owner, name)                                                                \
-    (market_grow((void **)&(owner)->name, &(owner)->cap_##name, (owner)->n_##name + 1,            \
+    (market_grow((void **)&(owner)->name, &(owner)->cap_##name, (owner)->n_##name + 1,             \
                  sizeof(*(owner)->name)) == BT_OK                                                  \
          ? &(owner)->name[(owner)->n_##name++]                                                     \
          : market_oom(x, sizeof(*(owner)->name)))

@@ -29,12 +29,12 @@
 #include <math.h>
 #include <stdio.h>
 
-#define LN2_HI 6.93147180369123816490e-01 /* Cody-Waite split of ln 2 */
-#define LN2_LO 1.90821492927058770002e-10
-#define LN2 0.69314718055994530942
+#define LN2_HI  6.93147180369123816490e-01 /* Cody-Waite split of ln 2 */
+#define LN2_LO  1.90821492927058770002e-10
+#define LN2     0.69314718055994530942
 #define SQRT_PI 1.77245385090551602730
-#define SQRT2 1.41421356237309504880
-#define YEAR_S 31536000.0
+#define SQRT2   1.41421356237309504880
+#define YEAR_S  31536000.0
 
 double market_exp(double x)
 {
@@ -206,8 +206,12 @@ static void list_one(struct market_tick *x, int64_t expiry, int64_t strike, bool
     struct market_state *st = x->st;
     struct market_instr *i = MARKET_PUSH(x, st, ins);
 
-    *i = (struct market_instr){.id = st->next_instr_id++, .kind = MARKET_OPTION, .call = call,
-                               .strike = strike, .expiry_s = expiry, .open = true};
+    *i = (struct market_instr){.id = st->next_instr_id++,
+                               .kind = MARKET_OPTION,
+                               .call = call,
+                               .strike = strike,
+                               .expiry_s = expiry,
+                               .open = true};
     /* Day and strike are bounded so the name always fits. */
     snprintf(i->name, sizeof(i->name), "BTC-D%d-%d-%c", (int)(expiry / 86400 % 100000000),
              (int)(strike / MARKET_PPM % 1000000000), call ? 'C' : 'P');

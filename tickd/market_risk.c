@@ -65,9 +65,11 @@ static int64_t close_part(struct market_tick *x, struct market_pos *p,
     pnl = market_floor_div((i128)s * c * price - rc, MARKET_SATS);
     if (house) {
         if (pnl > 0)
-            market_xfer(x, MARKET_ACCT_CLEARING, p->account, MARKET_USD, pnl, MARKET_X_PNL, ins->id);
+            market_xfer(x, MARKET_ACCT_CLEARING, p->account, MARKET_USD, pnl, MARKET_X_PNL,
+                        ins->id);
         else
-            market_xfer(x, p->account, MARKET_ACCT_CLEARING, MARKET_USD, -pnl, MARKET_X_PNL, ins->id);
+            market_xfer(x, p->account, MARKET_ACCT_CLEARING, MARKET_USD, -pnl, MARKET_X_PNL,
+                        ins->id);
         return pnl;
     }
     rm = c == q ? p->margin : market_floor_div((i128)p->margin * c, q);
@@ -164,8 +166,8 @@ void market_reserve(struct market_tick *x, bool cancel_uncovered)
         }
         rem = o->qty - o->filled;
         eff = p->qty > 0 ? p->budget : -p->budget;
-        c = market_order_cost(&st->p, ins, (enum market_side)o->side, rem, o->limit,
-                              o->reduce_only, o->leverage, x->env->fair, eff);
+        c = market_order_cost(&st->p, ins, (enum market_side)o->side, rem, o->limit, o->reduce_only,
+                              o->leverage, x->env->fair, eff);
         a = market_acct_at(x, o->account);
         if (cancel_uncovered && (a->res_usd + c.usd > a->usd || a->res_btc + c.btc > a->btc)) {
             market_order_end(x, o, MARKET_CANCELLED, "insufficient_funds");
@@ -183,8 +185,8 @@ void market_perp_health(const struct market_state *st, const struct market_pos *
                         int64_t *equity, int64_t *maintenance)
 {
     *equity = pos->margin + market_floor_div((i128)pos->qty * mark - pos->cost, MARKET_SATS);
-    *maintenance = market_muldiv_up(market_notional_up(abs64(pos->qty), mark), st->p.mmr_ppm,
-                                    MARKET_PPM);
+    *maintenance =
+        market_muldiv_up(market_notional_up(abs64(pos->qty), mark), st->p.mmr_ppm, MARKET_PPM);
 }
 
 static int64_t clamp(int64_t v, int64_t lo, int64_t hi)
@@ -228,16 +230,16 @@ void market_funding(struct market_tick *x)
             paid += amt;
             p->funding -= amt;
             if (market_is_house(p->account))
-                market_xfer(x, p->account, MARKET_ACCT_CLEARING, MARKET_USD, amt,
-                            MARKET_X_FUNDING, MARKET_PERP_ID);
+                market_xfer(x, p->account, MARKET_ACCT_CLEARING, MARKET_USD, amt, MARKET_X_FUNDING,
+                            MARKET_PERP_ID);
             else
                 p->margin -= amt;
         } else {
             recv += amt;
             p->funding += amt;
             if (market_is_house(p->account))
-                market_xfer(x, MARKET_ACCT_CLEARING, p->account, MARKET_USD, amt,
-                            MARKET_X_FUNDING, MARKET_PERP_ID);
+                market_xfer(x, MARKET_ACCT_CLEARING, p->account, MARKET_USD, amt, MARKET_X_FUNDING,
+                            MARKET_PERP_ID);
             else
                 p->margin += amt;
         }
@@ -282,8 +284,9 @@ static void liquidate(struct market_tick *x, int i, int64_t equity, int64_t main
         market_xfer(x, MARKET_ACCT_INSURANCE, MARKET_ACCT_CLEARING, MARKET_USD, -equity,
                     MARKET_X_INSURANCE, MARKET_PERP_ID);
     f = MARKET_PUSH(x, x->out, fills);
-    *f = (struct market_fill){0, account, MARKET_PERP_ID, qty > 0 ? MARKET_SELL : MARKET_BUY,
-                              abs64(qty), bankrupt, 0, -margin};
+    *f = (struct market_fill){
+        0,        account, MARKET_PERP_ID, qty > 0 ? MARKET_SELL : MARKET_BUY, abs64(qty),
+        bankrupt, 0,       -margin};
     /* p may move: market_pos_fill can grow the positions array. */
     market_pos_fill(x, MARKET_ACCT_MM, perp, qty > 0 ? MARKET_BUY : MARKET_SELL, abs64(qty),
                     x->env->fair, 1, MARKET_PERP_ID);

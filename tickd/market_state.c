@@ -293,8 +293,8 @@ static void instr_add(struct market_state *st, int32_t id, enum market_kind k, c
 
 void market_init(struct market_state *st, const struct market_params *p)
 {
-    *st = (struct market_state){.p = *p, .next_instr_id = MARKET_FIRST_OPTION_ID,
-                                .funding_epoch = -1, .day = -1};
+    *st = (struct market_state){
+        .p = *p, .next_instr_id = MARKET_FIRST_OPTION_ID, .funding_epoch = -1, .day = -1};
     instr_add(st, MARKET_SPOT_ID, MARKET_SPOT, "BTC-USD");
     instr_add(st, MARKET_PERP_ID, MARKET_PERP, "BTC-PERP");
 }
@@ -415,8 +415,11 @@ static void check_ctx(struct market_tick *x, int64_t account, const struct marke
     const struct market_acct *a = market_acct_at(x, account);
     const struct market_pos *p = ins ? market_pos_at(x, account, ins->id) : NULL;
 
-    *c = (struct market_check){.p = &x->st->p, .ins = ins, .fair = x->env->fair,
-                               .usd_avail = a->usd - a->res_usd, .btc_avail = a->btc - a->res_btc};
+    *c = (struct market_check){.p = &x->st->p,
+                               .ins = ins,
+                               .fair = x->env->fair,
+                               .usd_avail = a->usd - a->res_usd,
+                               .btc_avail = a->btc - a->res_btc};
     if (ins) {
         c->ref_price = market_ref_price(x->st, x->env, ins);
         c->position = p->qty;
@@ -450,15 +453,23 @@ static void intake_trade(struct market_tick *x, const struct market_intent *in)
     }
     o = MARKET_PUSH(x, x->st, ord);
     *o = (struct market_order){
-        .id = in->id, .account = in->account, .instr = ins->id,
+        .id = in->id,
+        .account = in->account,
+        .instr = ins->id,
         .leverage = ins->kind == MARKET_PERP ? (r->leverage > 0 ? r->leverage : 1) : 0,
-        .side = (uint8_t)r->side, .type = (uint8_t)r->type, .tif = (uint8_t)r->tif,
-        .status = MARKET_LIVE, .reduce_only = r->reduce_only, .qty = r->qty,
+        .side = (uint8_t)r->side,
+        .type = (uint8_t)r->type,
+        .tif = (uint8_t)r->tif,
+        .status = MARKET_LIVE,
+        .reduce_only = r->reduce_only,
+        .qty = r->qty,
         .limit = r->type == MARKET_ORDER_LIMIT
                      ? r->limit_price
                      : market_worst_price(&x->st->p, ins, r->side, c.ref_price, c.fair),
-        .tick = x->env->tick, .expire_s = x->env->game_s + x->st->p.order_ttl_s,
-        .res_usd = cost.usd, .res_btc = cost.btc};
+        .tick = x->env->tick,
+        .expire_s = x->env->game_s + x->st->p.order_ttl_s,
+        .res_usd = cost.usd,
+        .res_btc = cost.btc};
     if (ins->kind == MARKET_OPTION && o->expire_s > ins->expiry_s)
         o->expire_s = ins->expiry_s;
     a = market_acct_at(x, in->account);
@@ -624,8 +635,7 @@ static void compact(struct market_tick *x)
 }
 
 int market_step(struct market_state *st, const struct market_env *env,
-                const struct market_intent *in, int nin, struct market_out *out,
-                struct bt_err *err)
+                const struct market_intent *in, int nin, struct market_out *out, struct bt_err *err)
 {
     struct market_tick x = {st, env, out, false, NULL, NULL};
 
@@ -728,7 +738,8 @@ void market_hash(const struct market_state *st, crypto_generichash_state *h)
         h64(&hb, o->account);
         h64(&hb, o->instr);
         h64(&hb, o->leverage);
-        h64(&hb, o->side | o->type << 8 | o->tif << 16 | o->status << 24 | (int64_t)o->reduce_only << 32);
+        h64(&hb, o->side | o->type << 8 | o->tif << 16 | o->status << 24 |
+                     (int64_t)o->reduce_only << 32);
         h64(&hb, o->qty);
         h64(&hb, o->filled);
         h64(&hb, o->limit);
@@ -812,11 +823,13 @@ static json_object *spec_json(const struct market_spec *s)
 
 /* The scalar parameters, in one table for both directions. */
 #define PARAM_FIELDS(X)                                                                            \
-    X(lev_max) X(mmr_ppm) X(call_ppm) X(funding_interval_s) X(interest_ppm) X(premium_clamp_ppm)   \
-    X(funding_cap_ppm) X(mm_levels) X(mm_half_spread_ppm) X(mm_depth) X(mm_ref_vol_ppm)            \
-    X(mm_skew_ppm_per_btc) X(mm_skew_max_ppm) X(opt_mm_levels) X(opt_half_spread_ppm)              \
-    X(opt_mm_depth) X(opt_expiry_interval_s) X(opt_expiries) X(opt_strikes)                        \
-    X(opt_strike_step_ppm) X(opt_strike_round) X(opt_rate_ppm) X(opt_min_life_s) X(order_ttl_s)
+    X(lev_max)                                                                                     \
+    X(mmr_ppm) X(call_ppm) X(funding_interval_s) X(interest_ppm) X(premium_clamp_ppm)              \
+        X(funding_cap_ppm) X(mm_levels) X(mm_half_spread_ppm) X(mm_depth) X(mm_ref_vol_ppm)        \
+            X(mm_skew_ppm_per_btc) X(mm_skew_max_ppm) X(opt_mm_levels) X(opt_half_spread_ppm)      \
+                X(opt_mm_depth) X(opt_expiry_interval_s) X(opt_expiries) X(opt_strikes)            \
+                    X(opt_strike_step_ppm) X(opt_strike_round) X(opt_rate_ppm) X(opt_min_life_s)   \
+                        X(order_ttl_s)
 
 static json_object *params_json(const struct market_params *p)
 {
@@ -959,9 +972,8 @@ static void spec_from(json_object *p, const char *k, struct market_spec *s, cons
             *m = k;
         return;
     }
-    *s = (struct market_spec){jget(o, "tick", m),    jget(o, "lot", m),
-                              jget(o, "min_qty", m), jget(o, "max_qty", m),
-                              jget(o, "fee_ppm", m), jget(o, "band_ppm", m)};
+    *s = (struct market_spec){jget(o, "tick", m),    jget(o, "lot", m),     jget(o, "min_qty", m),
+                              jget(o, "max_qty", m), jget(o, "fee_ppm", m), jget(o, "band_ppm", m)};
     if (s->tick <= 0 || s->lot <= 0)
         *m = k;
 }
@@ -1002,15 +1014,20 @@ int market_from_json(struct market_state *st, json_object *j, struct bt_err *err
             if (market_grow((void **)&st->ins, &st->cap_ins, st->n_ins + 1, sizeof(*s)) != BT_OK)
                 goto oom;
             s = &st->ins[st->n_ins++];
-            *s = (struct market_instr){
-                .id = (int32_t)jget(o, "id", &m), .kind = (enum market_kind)jget(o, "kind", &m),
-                .call = jget(o, "call", &m) != 0, .strike = jget(o, "strike", &m),
-                .expiry_s = jget(o, "expiry_s", &m), .open = jget(o, "open", &m) != 0,
-                .last_price = jget(o, "last_price", &m), .mark = jget(o, "mark", &m),
-                .best_bid = jget(o, "best_bid", &m), .best_ask = jget(o, "best_ask", &m),
-                .day_open = jget(o, "day_open", &m), .volume_day = jget(o, "volume_day", &m),
-                .volume_total = jget(o, "volume_total", &m),
-                .open_interest = jget(o, "open_interest", &m)};
+            *s = (struct market_instr){.id = (int32_t)jget(o, "id", &m),
+                                       .kind = (enum market_kind)jget(o, "kind", &m),
+                                       .call = jget(o, "call", &m) != 0,
+                                       .strike = jget(o, "strike", &m),
+                                       .expiry_s = jget(o, "expiry_s", &m),
+                                       .open = jget(o, "open", &m) != 0,
+                                       .last_price = jget(o, "last_price", &m),
+                                       .mark = jget(o, "mark", &m),
+                                       .best_bid = jget(o, "best_bid", &m),
+                                       .best_ask = jget(o, "best_ask", &m),
+                                       .day_open = jget(o, "day_open", &m),
+                                       .volume_day = jget(o, "volume_day", &m),
+                                       .volume_total = jget(o, "volume_total", &m),
+                                       .open_interest = jget(o, "open_interest", &m)};
             if (!json_object_object_get_ex(o, "name", &nm) || s->kind > MARKET_OPTION)
                 m = "instruments[].name";
             else
@@ -1026,16 +1043,22 @@ int market_from_json(struct market_state *st, json_object *j, struct bt_err *err
             if (market_grow((void **)&st->ord, &st->cap_ord, st->n_ord + 1, sizeof(*s)) != BT_OK)
                 goto oom;
             s = &st->ord[st->n_ord++];
-            *s = (struct market_order){
-                .id = jget(o, "id", &m), .account = jget(o, "account", &m),
-                .instr = (int32_t)jget(o, "instr", &m),
-                .leverage = (int32_t)jget(o, "leverage", &m),
-                .side = (uint8_t)jget(o, "side", &m), .type = (uint8_t)jget(o, "type", &m),
-                .tif = (uint8_t)jget(o, "tif", &m), .status = (uint8_t)jget(o, "status", &m),
-                .reduce_only = jget(o, "reduce_only", &m) != 0, .qty = jget(o, "qty", &m),
-                .filled = jget(o, "filled", &m), .limit = jget(o, "limit", &m),
-                .tick = jget(o, "tick", &m), .expire_s = jget(o, "expire_s", &m),
-                .res_usd = jget(o, "res_usd", &m), .res_btc = jget(o, "res_btc", &m)};
+            *s = (struct market_order){.id = jget(o, "id", &m),
+                                       .account = jget(o, "account", &m),
+                                       .instr = (int32_t)jget(o, "instr", &m),
+                                       .leverage = (int32_t)jget(o, "leverage", &m),
+                                       .side = (uint8_t)jget(o, "side", &m),
+                                       .type = (uint8_t)jget(o, "type", &m),
+                                       .tif = (uint8_t)jget(o, "tif", &m),
+                                       .status = (uint8_t)jget(o, "status", &m),
+                                       .reduce_only = jget(o, "reduce_only", &m) != 0,
+                                       .qty = jget(o, "qty", &m),
+                                       .filled = jget(o, "filled", &m),
+                                       .limit = jget(o, "limit", &m),
+                                       .tick = jget(o, "tick", &m),
+                                       .expire_s = jget(o, "expire_s", &m),
+                                       .res_usd = jget(o, "res_usd", &m),
+                                       .res_btc = jget(o, "res_btc", &m)};
         }
     }
     if ((a = jarr(j, "accounts", &m))) {
@@ -1061,11 +1084,14 @@ int market_from_json(struct market_state *st, json_object *j, struct bt_err *err
             if (market_grow((void **)&st->pos, &st->cap_pos, st->n_pos + 1, sizeof(*s)) != BT_OK)
                 goto oom;
             s = &st->pos[st->n_pos++];
-            *s = (struct market_pos){
-                .account = jget(o, "account", &m), .instr = (int32_t)jget(o, "instr", &m),
-                .leverage = (int32_t)jget(o, "leverage", &m), .qty = jget(o, "qty", &m),
-                .margin = jget(o, "margin", &m), .collateral = jget(o, "collateral", &m),
-                .funding = jget(o, "funding", &m), .called = jget(o, "called", &m) != 0};
+            *s = (struct market_pos){.account = jget(o, "account", &m),
+                                     .instr = (int32_t)jget(o, "instr", &m),
+                                     .leverage = (int32_t)jget(o, "leverage", &m),
+                                     .qty = jget(o, "qty", &m),
+                                     .margin = jget(o, "margin", &m),
+                                     .collateral = jget(o, "collateral", &m),
+                                     .funding = jget(o, "funding", &m),
+                                     .called = jget(o, "called", &m) != 0};
             if (!json_object_object_get_ex(o, "cost", &c) ||
                 i128_parse(json_object_get_string(c), &s->cost) != BT_OK)
                 m = "positions[].cost";

@@ -89,8 +89,12 @@ int main(int argc, char **argv)
                  market_spec_of(&p, strcmp(kind, "perp") == 0 ? MARKET_PERP : MARKET_SPOT));
     for (int r = 0; r < runs; r++) {
         struct market_state st;
-        struct market_env e = {.tick = 1, .game_s = 3600, .fair = fair, .vol_ppm = 600000,
-                               .stress_ppm = 1000000, .seed = 7};
+        struct market_env e = {.tick = 1,
+                               .game_s = 3600,
+                               .fair = fair,
+                               .vol_ppm = 600000,
+                               .stress_ppm = 1000000,
+                               .seed = 7};
         struct bt_err err;
         crypto_generichash_state h;
         unsigned char digest[32];
@@ -134,8 +138,8 @@ int main(int argc, char **argv)
     qsort(th, (size_t)runs, sizeof(double), cmp_d);
     qsort(tj, (size_t)runs, sizeof(double), cmp_d);
     printf("market bench: %d orders on %s, %d accounts, %d runs\n", n, instr, ACCOUNTS, runs);
-    printf("  accepted %d, fills %d (incl. makers), ledger legs %d, resting after %d\n", ok,
-           fills, legs, resting);
+    printf("  accepted %d, fills %d (incl. makers), ledger legs %d, resting after %d\n", ok, fills,
+           legs, resting);
     printf("  tick with %d new orders  best %.1f ms  median %.1f ms\n", n, t1[0], t1[runs / 2]);
     printf("  next tick (resting only) best %.1f ms  median %.1f ms\n", t2[0], t2[runs / 2]);
     printf("  state hash               best %.1f ms  median %.1f ms\n", th[0], th[runs / 2]);

@@ -17,21 +17,25 @@
 
 #include "../../tickd/market.h"
 
-#define USD(x) ((int64_t)((x) * 1000000.0 + 0.5))
-#define BTC(x) ((int64_t)((x) * 100000000.0 + 0.5))
-#define FAIR USD(60000)
+#define USD(x) ((int64_t)((x)*1000000.0 + 0.5))
+#define BTC(x) ((int64_t)((x)*100000000.0 + 0.5))
+#define FAIR   USD(60000)
 
 /* ---- helpers ---- */
 
 static struct market_env env_at(int64_t tick, int64_t fair, int64_t game_s)
 {
-    return (struct market_env){.tick = tick, .game_s = game_s, .fair = fair, .vol_ppm = 600000,
-                               .stress_ppm = 1000000, .seed = 42};
+    return (struct market_env){.tick = tick,
+                               .game_s = game_s,
+                               .fair = fair,
+                               .vol_ppm = 600000,
+                               .stress_ppm = 1000000,
+                               .seed = 42};
 }
 
-static struct market_intent trade(int64_t id, int64_t acct, const char *instr, enum market_side side,
-                                  enum market_otype type, int64_t qty, int64_t limit,
-                                  enum market_tif tif, int lev, bool reduce_only)
+static struct market_intent trade(int64_t id, int64_t acct, const char *instr,
+                                  enum market_side side, enum market_otype type, int64_t qty,
+                                  int64_t limit, enum market_tif tif, int lev, bool reduce_only)
 {
     struct market_intent in = {.id = id, .account = acct, .kind = MARKET_INTENT_TRADE};
 
@@ -60,8 +64,8 @@ static struct market_intent lim(int64_t id, int64_t acct, const char *instr, enu
 
 static struct market_intent cancel(int64_t id, int64_t acct, int64_t order)
 {
-    return (struct market_intent){.id = id, .account = acct, .kind = MARKET_INTENT_CANCEL,
-                                  .order_id = order};
+    return (struct market_intent){
+        .id = id, .account = acct, .kind = MARKET_INTENT_CANCEL, .order_id = order};
 }
 
 /* A ledger kept by the test from the legs alone. */
@@ -229,14 +233,21 @@ static void validation_gives_one_error_per_rule(void **state)
     struct market_instr perp = {.id = 2, .kind = MARKET_PERP, .name = "BTC-PERP", .open = true};
     struct market_check c;
     struct market_cost cost;
-    struct market_order_req r = {.side = MARKET_BUY, .type = MARKET_ORDER_LIMIT, .qty = BTC(0.01),
-                                 .limit_price = FAIR, .tif = MARKET_GTC};
+    struct market_order_req r = {.side = MARKET_BUY,
+                                 .type = MARKET_ORDER_LIMIT,
+                                 .qty = BTC(0.01),
+                                 .limit_price = FAIR,
+                                 .tif = MARKET_GTC};
     struct bt_err e;
 
     (void)state;
     market_params_default(&p);
-    c = (struct market_check){.p = &p, .ins = &spot, .fair = FAIR, .ref_price = FAIR,
-                              .usd_avail = USD(100000), .btc_avail = BTC(1)};
+    c = (struct market_check){.p = &p,
+                              .ins = &spot,
+                              .fair = FAIR,
+                              .ref_price = FAIR,
+                              .usd_avail = USD(100000),
+                              .btc_avail = BTC(1)};
     err_clear(&e);
     assert_int_equal(market_order_check(&r, &c, &cost, &e), BT_OK);
     assert_int_equal(cost.usd, USD(600) + USD(0.6)); /* notional + 0.1 % fee */
@@ -254,10 +265,10 @@ static void validation_gives_one_error_per_rule(void **state)
     spot.open = true;
 
     /* Several broken rules at once: each its own field. */
-    r.qty = 1500;               /* not on the 1000-sat lot */
-    r.limit_price = FAIR + 5;   /* not on the 0.01 USD tick */
-    r.leverage = 5;             /* spot takes none */
-    r.reduce_only = true;       /* spot cannot */
+    r.qty = 1500;             /* not on the 1000-sat lot */
+    r.limit_price = FAIR + 5; /* not on the 0.01 USD tick */
+    r.leverage = 5;           /* spot takes none */
+    r.reduce_only = true;     /* spot cannot */
     err_clear(&e);
     assert_int_equal(market_order_check(&r, &c, &cost, &e), BT_ERR);
     assert_string_equal(code_of(&e, "qty"), "step");
@@ -266,8 +277,11 @@ static void validation_gives_one_error_per_rule(void **state)
     assert_string_equal(code_of(&e, "reduce_only"), "not_allowed");
     assert_int_equal(e.nfields, 4);
 
-    r = (struct market_order_req){.side = MARKET_BUY, .type = MARKET_ORDER_LIMIT, .qty = 1000,
-                                  .limit_price = USD(70000), .tif = MARKET_GTC};
+    r = (struct market_order_req){.side = MARKET_BUY,
+                                  .type = MARKET_ORDER_LIMIT,
+                                  .qty = 1000,
+                                  .limit_price = USD(70000),
+                                  .tif = MARKET_GTC};
     err_clear(&e);
     market_order_check(&r, &c, &cost, &e);
     assert_string_equal(code_of(&e, "qty"), "too_small");
@@ -279,8 +293,11 @@ static void validation_gives_one_error_per_rule(void **state)
     assert_string_equal(code_of(&e, "qty"), "too_large");
     assert_string_equal(code_of(&e, "limit_price"), "required");
 
-    r = (struct market_order_req){.side = MARKET_BUY, .type = MARKET_ORDER_MARKET, .qty = BTC(0.01),
-                                  .limit_price = FAIR, .tif = MARKET_GTC};
+    r = (struct market_order_req){.side = MARKET_BUY,
+                                  .type = MARKET_ORDER_MARKET,
+                                  .qty = BTC(0.01),
+                                  .limit_price = FAIR,
+                                  .tif = MARKET_GTC};
     err_clear(&e);
     market_order_check(&r, &c, &cost, &e);
     assert_string_equal(code_of(&e, "limit_price"), "not_allowed");
@@ -303,8 +320,11 @@ static void validation_gives_one_error_per_rule(void **state)
     assert_string_equal(code_of(&e, "qty"), "insufficient_funds");
 
     /* Self-trade: a buy crossing the caller's own resting sell. */
-    r = (struct market_order_req){.side = MARKET_BUY, .type = MARKET_ORDER_LIMIT, .qty = BTC(0.01),
-                                  .limit_price = USD(60010), .tif = MARKET_GTC};
+    r = (struct market_order_req){.side = MARKET_BUY,
+                                  .type = MARKET_ORDER_LIMIT,
+                                  .qty = BTC(0.01),
+                                  .limit_price = USD(60010),
+                                  .tif = MARKET_GTC};
     c.usd_avail = USD(100000);
     c.own_min_sell = USD(60000);
     err_clear(&e);
@@ -315,10 +335,14 @@ static void validation_gives_one_error_per_rule(void **state)
     assert_int_equal(market_order_check(&r, &c, &cost, &e), BT_OK);
 
     /* Perp: leverage cap, reduce-only without a position, margin at the mark. */
-    c = (struct market_check){.p = &p, .ins = &perp, .fair = FAIR, .ref_price = FAIR,
-                              .usd_avail = USD(100000)};
-    r = (struct market_order_req){.side = MARKET_BUY, .type = MARKET_ORDER_MARKET, .qty = BTC(0.1),
-                                  .tif = MARKET_IOC, .leverage = 25, .reduce_only = true};
+    c = (struct market_check){
+        .p = &p, .ins = &perp, .fair = FAIR, .ref_price = FAIR, .usd_avail = USD(100000)};
+    r = (struct market_order_req){.side = MARKET_BUY,
+                                  .type = MARKET_ORDER_MARKET,
+                                  .qty = BTC(0.1),
+                                  .tif = MARKET_IOC,
+                                  .leverage = 25,
+                                  .reduce_only = true};
     err_clear(&e);
     market_order_check(&r, &c, &cost, &e);
     assert_string_equal(code_of(&e, "leverage"), "range");
@@ -415,7 +439,8 @@ static void market_buy_fills_within_book_and_moves_balances(void **state)
     (void)state;
     fx_start(&f, NULL);
     fund(&f.st, &f.l, 1, USD(10000), 0);
-    market_mm_quotes(&f.p, market_instr_get(&f.st, MARKET_SPOT_ID), &e, FAIR, bids, &nb, asks, &na, 16);
+    market_mm_quotes(&f.p, market_instr_get(&f.st, MARKET_SPOT_ID), &e, FAIR, bids, &nb, asks, &na,
+                     16);
     assert_true(nb > 0 && na > 0 && bids[0].price < FAIR && asks[0].price > FAIR);
     in[0] = mkt(1, 1, "BTC-USD", MARKET_BUY, BTC(0.01));
     step(&f, &e, in, 1);
@@ -484,7 +509,8 @@ static void limit_rests_then_fills_when_price_crosses(void **state)
     a = market_acct_get(&f.st, 1);
     assert_int_equal(a->res_usd, 0);
     assert_int_equal(bal_btc(&f.l, 1), BTC(0.1));
-    assert_int_equal(bal_usd(&f.l, 1), USD(10000) - market_notional_up(BTC(0.1), fl->price) - fl->fee);
+    assert_int_equal(bal_usd(&f.l, 1),
+                     USD(10000) - market_notional_up(BTC(0.1), fl->price) - fl->fee);
     fx_end(&f);
 }
 
@@ -568,8 +594,10 @@ static void fok_and_ioc(void **state)
     fx_start(&f, thin_makers);
     fund(&f.st, &f.l, 1, USD(100000), 0);
     fund(&f.st, &f.l, 2, USD(100000), 0);
-    in[0] = trade(1, 1, "BTC-USD", MARKET_BUY, MARKET_ORDER_MARKET, BTC(1), 0, MARKET_FOK, 0, false);
-    in[1] = trade(2, 2, "BTC-USD", MARKET_BUY, MARKET_ORDER_MARKET, BTC(1), 0, MARKET_IOC, 0, false);
+    in[0] =
+        trade(1, 1, "BTC-USD", MARKET_BUY, MARKET_ORDER_MARKET, BTC(1), 0, MARKET_FOK, 0, false);
+    in[1] =
+        trade(2, 2, "BTC-USD", MARKET_BUY, MARKET_ORDER_MARKET, BTC(1), 0, MARKET_IOC, 0, false);
     step(&f, &e, in, 2);
     assert_int_equal(filled_qty(&f.out, 1), 0);
     assert_string_equal(done_reason(&f.out, 1), "fok_unfilled");
@@ -622,10 +650,10 @@ static void perp_pnl_signs(void **state)
 
     /* The price rises 10 %: both close; the long gains, the short loses. */
     e = env_at(2, USD(66000), 60);
-    in[0] = trade(3, 1, "BTC-PERP", MARKET_SELL, MARKET_ORDER_MARKET, BTC(0.1), 0, MARKET_IOC, 0,
-                  true);
-    in[1] = trade(4, 2, "BTC-PERP", MARKET_BUY, MARKET_ORDER_MARKET, BTC(0.1), 0, MARKET_IOC, 0,
-                  true);
+    in[0] =
+        trade(3, 1, "BTC-PERP", MARKET_SELL, MARKET_ORDER_MARKET, BTC(0.1), 0, MARKET_IOC, 0, true);
+    in[1] =
+        trade(4, 2, "BTC-PERP", MARKET_BUY, MARKET_ORDER_MARKET, BTC(0.1), 0, MARKET_IOC, 0, true);
     step(&f, &e, in, 2);
     fa = fill_of(&f.out, 3);
     fb = fill_of(&f.out, 4);
@@ -654,8 +682,8 @@ static void perp_funding_longs_pay_shorts(void **state)
     fx_start(&f, NULL);
     fund(&f.st, &f.l, 1, USD(10000), 0);
     fund(&f.st, &f.l, 2, USD(10000), 0);
-    in[0] = trade(1, 1, "BTC-PERP", MARKET_BUY, MARKET_ORDER_MARKET, BTC(0.1), 0, MARKET_IOC, 5,
-                  false);
+    in[0] =
+        trade(1, 1, "BTC-PERP", MARKET_BUY, MARKET_ORDER_MARKET, BTC(0.1), 0, MARKET_IOC, 5, false);
     in[1] = trade(2, 2, "BTC-PERP", MARKET_SELL, MARKET_ORDER_MARKET, BTC(0.1), 0, MARKET_IOC, 5,
                   false);
     step(&f, &e, in, 2);
@@ -695,8 +723,8 @@ static void perp_crowded_longs_push_premium_and_pay_more(void **state)
     (void)state;
     fx_start(&f, skewed_makers);
     fund(&f.st, &f.l, 1, USD(1000000), 0);
-    in[0] = trade(1, 1, "BTC-PERP", MARKET_BUY, MARKET_ORDER_MARKET, BTC(5), 0, MARKET_IOC, 5,
-                  false);
+    in[0] =
+        trade(1, 1, "BTC-PERP", MARKET_BUY, MARKET_ORDER_MARKET, BTC(5), 0, MARKET_IOC, 5, false);
     step(&f, &e, in, 1);
     assert_int_equal(perp_of(&f.st, MARKET_ACCT_MM)->qty, -BTC(5));
     e = env_at(2, FAIR, 8 * 3600);
@@ -784,10 +812,10 @@ static void options_settle_in_and_out_of_the_money(void **state)
 
     (void)state;
     fx_start(&f, NULL);
-    fund(&f.st, &f.l, 1, USD(10000), 0); /* buys a call */
-    fund(&f.st, &f.l, 2, 0, BTC(1));     /* writes a covered call */
+    fund(&f.st, &f.l, 1, USD(10000), 0);  /* buys a call */
+    fund(&f.st, &f.l, 2, 0, BTC(1));      /* writes a covered call */
     fund(&f.st, &f.l, 3, USD(100000), 0); /* writes a put */
-    step(&f, &e, NULL, 0); /* lists the series */
+    step(&f, &e, NULL, 0);                /* lists the series */
     call = market_instr_find(&f.st, "BTC-D7-60000-C");
     put = market_instr_find(&f.st, "BTC-D7-57000-P");
     assert_non_null(call);
@@ -819,14 +847,15 @@ static void options_settle_in_and_out_of_the_money(void **state)
     e = env_at(3, USD(66000), 7 * 86400);
     step(&f, &e, NULL, 0);
     payoff = (int64_t)((__int128)BTC(0.5) * USD(6000) / USD(66000));
-    assert_int_equal(bal_btc(&f.l, 1), payoff);             /* holder: rounded down */
+    assert_int_equal(bal_btc(&f.l, 1), payoff); /* holder: rounded down */
     assert_int_equal(bal_usd(&f.l, 1), b_usd);
     assert_int_equal(bal_btc(&f.l, 2), w_btc + BTC(0.5) - payoff - 1); /* writer: rounded up */
-    assert_int_equal(bal_usd(&f.l, 3), c_usd + USD(57000)); /* put writer keeps it all */
+    assert_int_equal(bal_usd(&f.l, 3), c_usd + USD(57000));            /* put writer keeps it all */
     assert_null(market_instr_find(&f.st, "BTC-D7-60000-C"));
     assert_null(market_pos_get(&f.st, 2, 100));
-    assert_non_null(market_instr_find(&f.st, "BTC-D14-60000-C") ? market_instr_find(&f.st, "BTC-D14-60000-C")
-                                                               : market_instr_find(&f.st, "BTC-D14-66000-C"));
+    assert_non_null(market_instr_find(&f.st, "BTC-D14-60000-C")
+                        ? market_instr_find(&f.st, "BTC-D14-60000-C")
+                        : market_instr_find(&f.st, "BTC-D14-66000-C"));
     assert_int_equal(bal_btc(&f.l, MARKET_ACCT_CLEARING), 0);
     fx_end(&f);
 }
@@ -913,8 +942,8 @@ static void session(uint64_t order, unsigned char hashes[12][32], struct market_
             in[n++] = trade(id++, a, "BTC-PERP", (a % 2) ? MARKET_BUY : MARKET_SELL,
                             MARKET_ORDER_MARKET, BTC(0.1) * a, 0, MARKET_IOC, 3 + a, false);
             if (t == 1)
-                in[n++] = mkt(id++, a, "BTC-D7-60000-C", a % 2 ? MARKET_BUY : MARKET_SELL,
-                              BTC(0.01));
+                in[n++] =
+                    mkt(id++, a, "BTC-D7-60000-C", a % 2 ? MARKET_BUY : MARKET_SELL, BTC(0.01));
             if (t > 2 && a == 2) {
                 in[n] = cancel(id, a, id - 8);
                 n++;
