@@ -39,10 +39,12 @@ TICKD    := $(BUILD)/bin/tickd
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # Micro-benchmarks of tickd modules (tests/unit/bench_<module>.c), run by scripts/bench_*.sh.
-BENCH_SRC:= $(wildcard tests/unit/bench_*.c)
-BENCH_BINS:= $(BENCH_SRC:tests/unit/%.c=$(BUILD)/bench/%)
 # tickd modules (all but main.c) are linked into the unit tests too.
 TICKD_LIBOBJ := $(filter-out $(BUILD)/tickd/main.o,$(TICKD_OBJ))
+
+# Micro-benchmarks of pure code (tests/bench/bench_<name>.c), linked like the unit tests.
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
+BENCH_BINS:= $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
 PYTEST   := /usr/bin/python3 -m pytest
 
@@ -87,10 +89,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TICKD_LIBOBJ) $(LIB_A)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $< $(TICKD_LIBOBJ) $(LIB_A) $(LDLIBS) -lcmocka
 
-$(BUILD)/bench/%: $(BUILD)/tests/unit/%.o $(TICKD_LIBOBJ) $(LIB_A)
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(TICKD_LIBOBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $< $(TICKD_LIBOBJ) $(LIB_A) $(LDLIBS)
+
+# The market service validates orders with tickd's pure rules (market_instr.c).
+$(BUILD)/bin/bt-market: $(BUILD)/tickd/market_instr.o
 
 asan: all
 
