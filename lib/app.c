@@ -34,6 +34,9 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #define APP_STOP_GRACE_S 10
 #define APP_BACKLOG 1024
@@ -415,8 +418,15 @@ static pid_t spawn(const struct app_service *svc, int fd, int slot)
 {
     pid_t pid = fork();
 
-    if (pid == 0)
-        _exit(worker_main(svc, fd, slot));
+    if (pid == 0) {
+        int rc = worker_main(svc, fd, slot);
+#if defined(__SANITIZE_ADDRESS__)
+        /* _exit skips LeakSanitizer's exit-time check; workers own the
+         * request path, so run it here (reports go to the ASan log). */
+        __lsan_do_leak_check();
+#endif
+        _exit(rc);
+    }
     return pid;
 }
 

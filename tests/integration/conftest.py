@@ -70,6 +70,15 @@ class Stack:
     def destroy(self):
         self.ctl("destroy", check=False)
 
+    def close(self):
+        """Stops the stack, then scans the logs, then deletes the state.
+        Sanitizers write leak reports when a process exits, so the scan must
+        come after the stop.  Returns the sanitizer reports found."""
+        self.ctl("stop", check=False)
+        reports = self.sanitizer_reports()
+        self.destroy()
+        return reports
+
     def tail_logs(self, n=20):
         out = []
         logdir = os.path.join(self.var, "log")
@@ -84,15 +93,27 @@ class Stack:
         return "\n".join(out)
 
     def sanitizer_reports(self):
+        """Sanitizer output in the logs.  ASan/UBSan write to log/asan.<pid>
+        and log/ubsan.<pid> (log_path in bt.env): any such file is a report,
+        whatever it says (a bad suppressions file, too).  Other logs are
+        searched for the runtimes' markers, in case log_path was not used."""
         reports = []
         logdir = os.path.join(self.var, "log")
         for name in sorted(os.listdir(logdir)) if os.path.isdir(logdir) else []:
             path = os.path.join(logdir, name)
+            if not os.path.isfile(path):
+                continue
             with open(path, errors="replace") as f:
                 text = f.read()
-            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if name.startswith(("asan.", "ubsan.")) and text.strip():
+                reports.append(f"{name}:\n{text[:4000]}")
+                continue
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                           "AddressSanitizer:", "LeakSanitizer:"):
                 if marker in text:
-                    reports.append(f"{name}: {marker}\n{text[:4000]}")
+                    i = text.index(marker)
+                    reports.append(f"{name}: {marker}\n{text[max(0, i - 200):i + 4000]}")
+                    break
         return reports
 
     # -- HTTP ------------------------------------------------------------
@@ -167,8 +188,7 @@ def stack():
         s.start()
         yield s
     finally:
-        reports = s.sanitizer_reports()
-        s.destroy()
+        reports = s.close()
         assert not reports, "sanitizer reports:\n" + "\n".join(reports)
 
 
