@@ -7,6 +7,7 @@ temporary directory, driven over HTTP.  Run with Debian's interpreter:
 BT_BUILD selects the binaries (build, or build/asan for `make asan test`).
 At the end the services' logs are scanned for sanitizer reports.
 """
+import contextlib
 import json
 import os
 import socket
@@ -180,16 +181,23 @@ def assert_problem(resp, status, field=None, type_=None):
     return body
 
 
-@pytest.fixture(scope="session")
-def stack():
-    var = tempfile.mkdtemp(prefix="bt-test-")
-    s = Stack(var)
+@contextlib.contextmanager
+def running_stack(prefix="bt-test-", **kw):
+    """A started Stack in a fresh temporary directory; on exit it is stopped
+    and deleted, and any sanitizer report fails the test that owned it."""
+    s = Stack(tempfile.mkdtemp(prefix=prefix), **kw)
     try:
         s.start()
         yield s
     finally:
         reports = s.close()
         assert not reports, "sanitizer reports:\n" + "\n".join(reports)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    with running_stack() as s:
+        yield s
 
 
 def sse_events(url, count, timeout=15.0, headers=None):

@@ -11,12 +11,10 @@ daemon is started with setsid), or descends from any of these.
 """
 import os
 import signal
-import tempfile
-import time
 
 import pytest
 
-from conftest import Stack
+from conftest import running_stack
 
 SERVICES = ["auth", "player", "site", "market", "research", "governance", "event", "admin"]
 
@@ -138,14 +136,9 @@ def our_daemons(stack):
 
 @pytest.fixture(scope="module")
 def own():
-    s = Stack(tempfile.mkdtemp(prefix="bt-life-"))
-    s.workers = int(s.env["BT_WORKERS"])
-    try:
-        s.start()
+    with running_stack(prefix="bt-life-") as s:
+        s.workers = int(s.env["BT_WORKERS"])
         yield s
-    finally:
-        reports = s.close()
-        assert not reports, "sanitizer reports:\n" + "\n".join(reports)
 
 
 def ready(stack):
