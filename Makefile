@@ -45,6 +45,9 @@ PYTEST   := /usr/bin/python3 -m pytest
 
 .PHONY: all deps run stop test unit integration asan bench clean format format-check \
         check-units help
+# Keep object files that pattern chains would treat as intermediate (service
+# and unit-test objects); deleting them made every build recompile them.
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: $(CGI_BINS) $(TICKD) $(UNIT_BINS)
