@@ -76,8 +76,8 @@ static void cap_refuses_allocations_beyond_it(void **state)
     (void)state;
     arena_init(&a, 1024);
     assert_non_null(arena_alloc(&a, 1000));
-    assert_null(arena_alloc(&a, 32));       /* 1008 + 32 > 1024 */
-    assert_non_null(arena_alloc(&a, 16));   /* 1008 + 16 fits exactly */
+    assert_null(arena_alloc(&a, 32));     /* 1008 + 32 > 1024 */
+    assert_non_null(arena_alloc(&a, 16)); /* 1008 + 16 fits exactly */
     assert_null(arena_alloc(&a, 1));
     assert_null(arena_strdup(&a, "x"));
     assert_null(arena_printf(&a, "%d", 1));

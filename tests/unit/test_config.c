@@ -55,17 +55,31 @@ static void empty_environment_gives_the_defaults(void **state)
 static void environment_overrides_defaults(void **state)
 {
     static const char *const vars[] = {
-        "BT_TICK_MS", "100",          "BT_BODY_MAX", "16777216", "BT_LOG_LEVEL", "debug",
-        "BT_SOCKET",  "/run/x.sock",  "BT_REDIS_PORT", "0",      "BT_SOCKET_MODE", "0600",
-        "BT_JWT_PREV_SECRET_FILE", "/k0", "BT_JWT_PREV_KID", "k0", NULL,
+        "BT_TICK_MS",
+        "100",
+        "BT_BODY_MAX",
+        "16777216",
+        "BT_LOG_LEVEL",
+        "debug",
+        "BT_SOCKET",
+        "/run/x.sock",
+        "BT_REDIS_PORT",
+        "0",
+        "BT_SOCKET_MODE",
+        "0600",
+        "BT_JWT_PREV_SECRET_FILE",
+        "/k0",
+        "BT_JWT_PREV_KID",
+        "k0",
+        NULL,
     };
     struct config c;
     struct bt_err e;
 
     (void)state;
     assert_int_equal(load(&c, &e, vars), BT_OK);
-    assert_int_equal(c.tick_ms, 100);             /* the documented minimum */
-    assert_int_equal(c.body_max, 16777216);       /* the documented maximum */
+    assert_int_equal(c.tick_ms, 100);       /* the documented minimum */
+    assert_int_equal(c.body_max, 16777216); /* the documented maximum */
     assert_string_equal(c.log_level, "debug");
     assert_string_equal(c.socket, "/run/x.sock");
     assert_int_equal(c.redis_port, 0);
@@ -84,8 +98,8 @@ static void expect_bad(const char *name, const char *value, const char *why)
     assert_int_equal(load(&c, &e, vars), BT_ERR);
     assert_true(err_is_set(&e));
     if (!strstr(e.detail, name) || !strstr(e.detail, why))
-        fail_msg("%s=%s: detail '%s' should name the variable and say '%s'", name, value,
-                 e.detail, why);
+        fail_msg("%s=%s: detail '%s' should name the variable and say '%s'", name, value, e.detail,
+                 why);
 }
 
 static void invalid_numbers_fail_with_a_clear_message(void **state)

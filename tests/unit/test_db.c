@@ -65,7 +65,7 @@ static void unreachable_database_is_503(void **state)
     assert_string_equal(e.type, "unavailable");
     assert_true(e.retry_after > 0);
     assert_non_null(strstr(db.dsn, "connect_timeout=2")); /* a down server cannot stall us */
-    assert_null(strstr(e.detail, "127.0.0.1")); /* the client learns nothing internal */
+    assert_null(strstr(e.detail, "127.0.0.1"));           /* the client learns nothing internal */
     assert_non_null(strstr(e.internal, "postgres connect"));
     /* the struct stays usable: each statement retries the connection */
     arena_init(&a, 0);

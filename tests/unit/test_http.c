@@ -24,7 +24,7 @@ struct fake {
     const char *body;
     size_t body_len;
     size_t off;
-    long chunk;  /* bytes per read call (0 = all) */
+    long chunk; /* bytes per read call (0 = all) */
     int reads;
 };
 
@@ -94,17 +94,32 @@ static struct http_req *start(struct fixture *fx, const char *const *params, con
     return &fx->req;
 }
 
-static const char *const json_post[] = {"REQUEST_METHOD", "POST", "DOCUMENT_URI", "/api/x",
-                                        "CONTENT_TYPE", "application/json", NULL};
+static const char *const json_post[] = {
+    "REQUEST_METHOD", "POST", "DOCUMENT_URI", "/api/x", "CONTENT_TYPE", "application/json", NULL};
 
 /* ---- request line, headers, query ---- */
 
 static void request_fields_come_from_the_params(void **state)
 {
     static const char *const p[] = {
-        "REQUEST_METHOD", "PATCH", "DOCUMENT_URI", "/api/companies/7", "QUERY_STRING", "a=1",
-        "REQUEST_ID", "abc123", "REMOTE_ADDR", "10.0.0.1", "CONTENT_TYPE", "application/json",
-        "CONTENT_LENGTH", "12", "HTTP_AUTHORIZATION", "Bearer t", "HTTP_X_FORWARDED_FOR", "1.2.3.4",
+        "REQUEST_METHOD",
+        "PATCH",
+        "DOCUMENT_URI",
+        "/api/companies/7",
+        "QUERY_STRING",
+        "a=1",
+        "REQUEST_ID",
+        "abc123",
+        "REMOTE_ADDR",
+        "10.0.0.1",
+        "CONTENT_TYPE",
+        "application/json",
+        "CONTENT_LENGTH",
+        "12",
+        "HTTP_AUTHORIZATION",
+        "Bearer t",
+        "HTTP_X_FORWARDED_FOR",
+        "1.2.3.4",
         NULL,
     };
     struct fixture *fx = *state;
@@ -119,7 +134,8 @@ static void request_fields_come_from_the_params(void **state)
     assert_string_equal(http_header(req, "Authorization"), "Bearer t");
     assert_string_equal(http_header(req, "x-forwarded-for"), "1.2.3.4");
     assert_null(http_header(req, "Cookie"));
-    assert_null(http_header(req, "X-A-Header-Name-Far-Too-Long-To-Be-Looked-Up-In-Any-Sane-Way-At-All"));
+    assert_null(
+        http_header(req, "X-A-Header-Name-Far-Too-Long-To-Be-Looked-Up-In-Any-Sane-Way-At-All"));
     assert_null(http_param(req, "id")); /* no route matched yet */
 }
 
@@ -214,8 +230,11 @@ static void json_content_types(void **state)
 {
     static const char *const ok_types[] = {"application/json", "application/json; charset=utf-8",
                                            "Application/JSON", "application/json ;charset=utf-8"};
-    static const char *const bad_types[] = {"", "text/plain", "application/jsonx",
-                                            "application/json-patch+json", "multipart/form-data",
+    static const char *const bad_types[] = {"",
+                                            "text/plain",
+                                            "application/jsonx",
+                                            "application/json-patch+json",
+                                            "multipart/form-data",
                                             "application/x-www-form-urlencoded"};
     struct fixture *fx = *state;
     const char *p[] = {"CONTENT_TYPE", NULL, NULL};
@@ -278,7 +297,7 @@ static void malformed_bodies_are_400(void **state)
     expect_malformed(fx, "", "a JSON object body is required");
     expect_malformed(fx, "{", "unexpected end of input");
     expect_malformed(fx, "{\"a\":1,}", "invalid JSON");
-    expect_malformed(fx, "{\"a\":'x'}", "invalid JSON");        /* strict mode */
+    expect_malformed(fx, "{\"a\":'x'}", "invalid JSON"); /* strict mode */
     expect_malformed(fx, "{\"a\":01}", "invalid JSON");
     expect_malformed(fx, "{\"a\":1} {}", "invalid JSON");
     /* json-c takes these even in strict mode; they are not JSON */
@@ -437,8 +456,7 @@ static const char *str_of(struct json_object *o, const char *key)
 
 static void problem_json_has_the_rfc9457_shape(void **state)
 {
-    static const char *const p[] = {"DOCUMENT_URI", "/api/companies", "REQUEST_ID", "r-42",
-                                    NULL};
+    static const char *const p[] = {"DOCUMENT_URI", "/api/companies", "REQUEST_ID", "r-42", NULL};
     struct fixture *fx = *state;
     struct bt_err e;
     struct json_object *o, *errs, *f0, *st;
@@ -553,7 +571,8 @@ static void client_bytes_in_a_problem_stay_valid_utf8(void **state)
     err_field(&e, "bad\xff\x01", "unknown", "unknown field");
     err_check_fields(&e);
     o = problem(fx, &e, p, NULL); /* asserts the body is valid UTF-8 JSON */
-    assert_string_equal(str_of(o, "instance"), "/api/?" "?/x\"y");
+    assert_string_equal(str_of(o, "instance"), "/api/?"
+                                               "?/x\"y");
     assert_string_equal(str_of(o, "request_id"), "id?? ");
     json_object_object_get_ex(o, "errors", &errs);
     assert_string_equal(str_of(json_object_array_get_idx(errs, 0), "field"), "bad??");

@@ -89,8 +89,10 @@ static void line_has_the_documented_fields(void **state)
     assert_string_equal(get(o, "request_id"), "req-1");
     assert_true(json_object_object_get_ex(o, "pid", &pid));
     assert_int_equal(json_object_get_int(pid), getpid());
-    assert_int_equal(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
-                             REG_EXTENDED | REG_NOSUB), 0);
+    assert_int_equal(regcomp(&re,
+                             "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$",
+                             REG_EXTENDED | REG_NOSUB),
+                     0);
     assert_int_equal(regexec(&re, get(o, "ts"), 0, NULL, 0), 0);
     regfree(&re);
     json_object_put(o);
@@ -151,8 +153,9 @@ static void hostile_messages_stay_one_valid_line(void **state)
     (void)state;
     log_init("site", LOGL_INFO);
     capture_start();
-    log_msg(LOGL_INFO, "id\n\"x\"", "quote \" backslash \\ newline\nfake {\"level\":\"error\"} "
-                                     "bad \xff\xfe tab\t del\x7f");
+    log_msg(LOGL_INFO, "id\n\"x\"",
+            "quote \" backslash \\ newline\nfake {\"level\":\"error\"} "
+            "bad \xff\xfe tab\t del\x7f");
     assert_int_equal(capture_end(), 1);
     o = the_line();
     assert_string_equal(get(o, "msg"), "quote \" backslash \\ newline fake {\"level\":\"error\"} "

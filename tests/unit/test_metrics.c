@@ -87,8 +87,8 @@ static void counters_sum_across_processes(void **state)
     has_line(text, "bt_http_requests_total{service=\"auth\",route=\"POST /auth/login\","
                    "status=\"401\"} 1");
     /* one TYPE line per family, however many files hold it */
-    assert_null(strstr(strstr(text, "# TYPE bt_http_requests_total") + 1,
-                       "# TYPE bt_http_requests_total"));
+    assert_null(
+        strstr(strstr(text, "# TYPE bt_http_requests_total") + 1, "# TYPE bt_http_requests_total"));
     buf_free(&out);
     metrics_close(a);
     metrics_close(b);

@@ -17,8 +17,8 @@
 
 static void bad_names_are_refused_before_sending(void **state)
 {
-    static const char *const bad[] = {"", "world 1", "../admin", "world/1", "w\r\nX: y",
-                                      "w\xc3\xa9", "world.1?x=1"};
+    static const char *const bad[] = {"",          "world 1",   "../admin",   "world/1",
+                                      "w\r\nX: y", "w\xc3\xa9", "world.1?x=1"};
     char url[64], longname[200];
     struct pub p;
     struct bt_err e;

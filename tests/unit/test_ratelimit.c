@@ -25,7 +25,8 @@ static int setup(void **state)
 
     (void)state;
     err_clear(&e);
-    rds_open(&down, "127.0.0.1", closed_port(), NULL, 200, "bt:", &e); /* fails: that is the point */
+    rds_open(&down, "127.0.0.1", closed_port(), NULL, 200,
+             "bt:", &e); /* fails: that is the point */
     arena_init(&arena, 0);
     return 0;
 }

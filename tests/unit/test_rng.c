@@ -48,10 +48,18 @@ static void every_component_changes_the_draw(void **state)
     uint64_t base = rng_u64(&K, 0);
 
     (void)state;
-    k = K; k.seed++;      assert_int_not_equal(rng_u64(&k, 0), base);
-    k = K; k.tick++;      assert_int_not_equal(rng_u64(&k, 0), base);
-    k = K; k.stream++;    assert_int_not_equal(rng_u64(&k, 0), base);
-    k = K; k.entity++;    assert_int_not_equal(rng_u64(&k, 0), base);
+    k = K;
+    k.seed++;
+    assert_int_not_equal(rng_u64(&k, 0), base);
+    k = K;
+    k.tick++;
+    assert_int_not_equal(rng_u64(&k, 0), base);
+    k = K;
+    k.stream++;
+    assert_int_not_equal(rng_u64(&k, 0), base);
+    k = K;
+    k.entity++;
+    assert_int_not_equal(rng_u64(&k, 0), base);
     assert_int_not_equal(rng_u64(&K, 1), base);
     /* components are not interchangeable */
     {
@@ -69,7 +77,11 @@ static double correlation(const struct rng_key *a, const struct rng_key *b, uint
 
     for (uint32_t i = 0; i < n; i++) {
         double x = rng_unit(a, i), y = rng_unit(b, i);
-        sx += x; sy += y; sxx += x * x; syy += y * y; sxy += x * y;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        syy += y * y;
+        sxy += x * y;
     }
     return (n * sxy - sx * sy) / sqrt((n * sxx - sx * sx) * (n * syy - sy * sy));
 }

@@ -20,8 +20,7 @@
 
 static int calls;
 
-static int h_ok(struct app *app, struct http_req *req, struct http_resp *resp,
-                struct bt_err *err)
+static int h_ok(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     (void)app;
     (void)err;
@@ -79,7 +78,9 @@ static const struct route routes[] = {
 };
 
 static const struct app_service svc = {
-    .name = "test", .routes = routes, .nroutes = BT_ARRAY_LEN(routes),
+    .name = "test",
+    .routes = routes,
+    .nroutes = BT_ARRAY_LEN(routes),
 };
 
 /* ---- a fake request ---- */
@@ -172,9 +173,18 @@ static void literal_and_capture_segments(void **state)
 static void near_misses_are_404(void **state)
 {
     static const char *const paths[] = {
-        "", "/api", "/api/companies", "/api/companies/", "/api/companies/42/",
-        "/api/companies//rigs/1", "/api/companies/7/rigs/", "/api/companiesX/42",
-        "/API/companies/42", "//", "/api/companies/7/rigs/1/x", "/metrics/",
+        "",
+        "/api",
+        "/api/companies",
+        "/api/companies/",
+        "/api/companies/42/",
+        "/api/companies//rigs/1",
+        "/api/companies/7/rigs/",
+        "/api/companiesX/42",
+        "/API/companies/42",
+        "//",
+        "/api/companies/7/rigs/1/x",
+        "/metrics/",
     };
     const char *allow;
 
@@ -296,8 +306,7 @@ static void auth_flags_require_a_bearer_token(void **state)
     assert_non_null(header(&resp, "WWW-Authenticate"));
     assert_int_equal(calls, 0);
     http_resp_clear(&resp);
-    handle(request("POST", "/api/admin/worlds", "HTTP_AUTHORIZATION", "Basic eDp5", NULL),
-           &resp);
+    handle(request("POST", "/api/admin/worlds", "HTTP_AUTHORIZATION", "Basic eDp5", NULL), &resp);
     assert_int_equal(resp.status, 401);
     assert_int_equal(calls, 0);
     http_resp_clear(&resp);

@@ -42,12 +42,12 @@ static void short_overrun_is_caught_up_once(void **state)
 
     (void)state;
     sched_init(&s, 0, 100 * MS);
-    due = s.next_ns;                      /* 100 */
-    sched_advance(&s, due + 150 * MS);    /* finished at 250, after the 200 deadline */
+    due = s.next_ns;                   /* 100 */
+    sched_advance(&s, due + 150 * MS); /* finished at 250, after the 200 deadline */
     assert_int_equal(s.overruns, 1);
     assert_int_equal(s.next_ns, 200 * MS); /* already due: runs at once, late by 50 */
     assert_int_equal(s.skipped, 0);
-    sched_advance(&s, 260 * MS);          /* the catch-up tick was quick */
+    sched_advance(&s, 260 * MS);           /* the catch-up tick was quick */
     assert_int_equal(s.next_ns, 300 * MS); /* back on the original grid */
     assert_int_equal(s.overruns, 1);
 }
@@ -60,7 +60,7 @@ static void long_stall_reanchors_and_counts_skipped_slots(void **state)
     sched_init(&s, 0, 100 * MS);
     sched_advance(&s, 1000 * MS); /* tick due at 100 finished at 1000 */
     assert_int_equal(s.overruns, 1);
-    assert_int_equal(s.skipped, 9);        /* slots 200, 300, ..., 1000 */
+    assert_int_equal(s.skipped, 9);         /* slots 200, 300, ..., 1000 */
     assert_int_equal(s.next_ns, 1100 * MS); /* waits a full interval: no burst */
     sched_advance(&s, 1120 * MS);
     assert_int_equal(s.next_ns, 1200 * MS);

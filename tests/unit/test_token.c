@@ -251,8 +251,8 @@ static void tampered_payload_is_refused(void **state)
 
 static void garbage_is_refused(void **state)
 {
-    static const char *const junk[] = {"", "abc", "a.b.c", "..", "!!!.x.y",
-                                       "eyJhbGciOiJIUzI1NiJ9", "e30.e30.e30"};
+    static const char *const junk[] = {
+        "", "abc", "a.b.c", "..", "!!!.x.y", "eyJhbGciOiJIUzI1NiJ9", "e30.e30.e30"};
     struct token_keys k;
     char big[TOKEN_MAX_LEN + 10];
     struct token_claims c;
@@ -282,8 +282,10 @@ static void time_claims_are_enforced(void **state)
     /* up to a minute of clock skew is tolerated for iat, not more */
     assert_null(verify(&k, jwt, NOW - 60, &got));
     expect_rejected(&k, jwt, NOW - 61, "issued in the future");
-    forge(HDR, "{\"sub\":\"5\",\"role\":\"player\",\"iat\":1,\"iss\":\"bitcoin-tycoon\","
-               "\"aud\":\"bitcoin-tycoon-api\"}", KEY1, jwt);
+    forge(HDR,
+          "{\"sub\":\"5\",\"role\":\"player\",\"iat\":1,\"iss\":\"bitcoin-tycoon\","
+          "\"aud\":\"bitcoin-tycoon-api\"}",
+          KEY1, jwt);
     expect_rejected(&k, jwt, NOW, "expired"); /* no exp at all */
 }
 
@@ -335,8 +337,8 @@ static void keys_rotate_without_logging_anyone_out(void **state)
 
     (void)state;
     make_keys(&before, "k1", KEY1, NULL, NULL);
-    make_keys(&after, "k2", KEY2, "k1", KEY1);   /* k2 signs, k1 still verifies */
-    make_keys(&later, "k2", KEY2, NULL, NULL);   /* k1 retired */
+    make_keys(&after, "k2", KEY2, "k1", KEY1); /* k2 signs, k1 still verifies */
+    make_keys(&later, "k2", KEY2, NULL, NULL); /* k1 retired */
     issue(&before, &c, old_jwt);
     issue(&after, &c, new_jwt);
     assert_null(verify(&after, old_jwt, NOW, &got));
