@@ -34,6 +34,9 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #define APP_STOP_GRACE_S 10
 #define APP_BACKLOG 1024
@@ -355,7 +358,7 @@ void app_fini(struct app *app)
     sodium_memzero(&app->keys, sizeof(app->keys));
 }
 
-static int worker_main(const struct app_service *svc, int listen_fd, int slot)
+static int worker_main(const struct app_service *svc, int listen_fd, int slot, pid_t supervisor)
 {
     struct app app;
     struct bt_err err;
@@ -364,8 +367,10 @@ static int worker_main(const struct app_service *svc, int listen_fd, int slot)
     sigset_t none;
 
     prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() == 1)
-        _exit(0); /* the supervisor died before prctl took effect */
+    /* The supervisor died before prctl took effect.  Compare with its pid,
+     * not with 1: an orphan is adopted by the nearest subreaper. */
+    if (getppid() != supervisor)
+        _exit(0);
     install(SIGTERM, on_stop);
     install(SIGINT, SIG_IGN); /* the supervisor decides; Ctrl-C reaches it too */
     install(SIGCHLD, SIG_DFL);
@@ -413,10 +418,17 @@ static int64_t now_ms(void)
 
 static pid_t spawn(const struct app_service *svc, int fd, int slot)
 {
-    pid_t pid = fork();
+    pid_t supervisor = getpid(), pid = fork();
 
-    if (pid == 0)
-        _exit(worker_main(svc, fd, slot));
+    if (pid == 0) {
+        int rc = worker_main(svc, fd, slot, supervisor);
+#if defined(__SANITIZE_ADDRESS__)
+        /* _exit skips LeakSanitizer's exit-time check; workers own the
+         * request path, so run it here (reports go to the ASan log). */
+        __lsan_do_leak_check();
+#endif
+        _exit(rc);
+    }
     return pid;
 }
 

@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,15 +145,20 @@ int http_query_parse(struct http_req *req, struct bt_err *err)
         amp = strchr(p, '&');
         len = amp ? (size_t)(amp - p) : strlen(p);
         if (len > 0) {
-            if (req->nquery >= HTTP_MAX_QUERY)
+            if (req->nquery >= HTTP_MAX_QUERY) {
+                /* Not parsed: a later call must fail again, not see a prefix. */
+                req->nquery = -1;
                 return err_set(err, 400, "validation", "too many query parameters (max %d)",
                                HTTP_MAX_QUERY);
+            }
             eq = memchr(p, '=', len);
             name = url_decode(req->arena, p, eq ? (size_t)(eq - p) : len);
             value = eq ? url_decode(req->arena, eq + 1, len - (size_t)(eq - p) - 1)
                        : arena_strdup(req->arena, "");
-            if (!name || !value)
+            if (!name || !value) {
+                req->nquery = -1;
                 return err_set(err, 400, "validation", "malformed query string");
+            }
             req->query_names[req->nquery] = name;
             req->query_values[req->nquery] = value;
             req->nquery++;
@@ -221,6 +227,37 @@ static void json_put(void *p)
     json_object_put(p);
 }
 
+/* json-c (0.16) accepts NaN, Infinity and overflowing numbers such as 1e999
+ * even in strict mode.  None of them is JSON, and echoing one back would
+ * render a malformed answer, so they are refused here.  Recursion is bounded
+ * by HTTP_JSON_MAX_DEPTH. */
+static bool json_all_finite(struct json_object *o)
+{
+    size_t i, n;
+
+    switch (json_object_get_type(o)) {
+    case json_type_double:
+        return isfinite(json_object_get_double(o));
+    case json_type_array:
+        n = json_object_array_length(o);
+        for (i = 0; i < n; i++)
+            if (!json_all_finite(json_object_array_get_idx(o, i)))
+                return false;
+        return true;
+    case json_type_object: {
+        json_object_object_foreach(o, key, val)
+        {
+            BT_UNUSED(key);
+            if (!json_all_finite(val))
+                return false;
+        }
+        return true;
+    }
+    default:
+        return true;
+    }
+}
+
 int http_read_json(struct http_req *req, long max, struct bt_err *err)
 {
     struct json_tokener *tok;
@@ -263,6 +300,9 @@ int http_read_json(struct http_req *req, long max, struct bt_err *err)
     arena_defer(req->arena, json_put, obj);
     if (!json_object_is_type(obj, json_type_object))
         return err_set(err, 400, "malformed-json", "the body must be a JSON object");
+    if (!json_all_finite(obj))
+        return err_set(err, 400, "malformed-json",
+                       "invalid JSON: numbers must be finite (no NaN or Infinity)");
     req->json = obj;
     return BT_OK;
 }

@@ -49,6 +49,7 @@ struct mfile {
 struct metrics {
     struct mfile *f;
     size_t size;
+    int dropped; /* the bt_metrics_dropped_series counter of this file */
 };
 
 static const uint64_t bucket_us[METRICS_NBUCKETS - 1] = {
@@ -58,6 +59,8 @@ static const char *const bucket_le[METRICS_NBUCKETS] = {
     "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
     "0.1",    "0.25",  "0.5",    "1",     "2.5",  "5",     "+Inf",
 };
+
+static int add_series(struct metrics *m, const char *family, const char *key, uint32_t type);
 
 static size_t file_size(void)
 {
@@ -111,6 +114,9 @@ struct metrics *metrics_open(const char *dir, const char *name, struct bt_err *e
         atomic_store(&m->f->nseries, 0);
         m->f->magic = MAGIC;
     }
+    m->dropped = METRICS_NONE;
+    m->dropped = add_series(m, "bt_metrics_dropped_series", "bt_metrics_dropped_series",
+                            T_COUNTER);
     return m;
 }
 
@@ -144,8 +150,10 @@ static int add_series(struct metrics *m, const char *family, const char *key, ui
     if (id != METRICS_NONE)
         return id;
     n = atomic_load_explicit(&m->f->nseries, memory_order_relaxed);
-    if (n >= m->f->cap || strlen(key) >= KEY_LEN || strlen(family) >= FAMILY_LEN)
+    if (n >= m->f->cap || strlen(key) >= KEY_LEN || strlen(family) >= FAMILY_LEN) {
+        metrics_add(m, m->dropped, 1); /* refused registrations, visible in /metrics */
         return METRICS_NONE;
+    }
     s = &m->f->series[n];
     memset(s, 0, sizeof(*s));
     snprintf(s->family, sizeof(s->family), "%s", family);
@@ -319,6 +327,7 @@ int metrics_render(const char *dir, struct buf *out)
         char path[512];
         size_t len = strlen(de->d_name);
         struct mfile *f;
+        struct stat st;
         uint32_t n, k;
         int fd;
 
@@ -328,6 +337,12 @@ int metrics_render(const char *dir, struct buf *out)
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             continue;
+        /* A file a starting process has created but not sized yet: mapping
+         * past its end would raise SIGBUS on first access. */
+        if (fstat(fd, &st) != 0 || (size_t)st.st_size < file_size()) {
+            close(fd);
+            continue;
+        }
         f = mmap(NULL, file_size(), PROT_READ, MAP_SHARED, fd, 0);
         close(fd);
         if (f == MAP_FAILED)
@@ -342,7 +357,8 @@ int metrics_render(const char *dir, struct buf *out)
             rc = agg_add(&set, &f->series[k]);
     }
     closedir(d);
-    qsort(set.v, set.n, sizeof(*set.v), agg_cmp);
+    if (set.n > 0) /* qsort must not get NULL, even for zero elements */
+        qsort(set.v, set.n, sizeof(*set.v), agg_cmp);
     for (i = 0; i < set.n && rc == BT_OK; i++) {
         const struct agg *a = &set.v[i];
         if (strcmp(a->family, last) != 0) {

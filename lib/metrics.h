@@ -12,8 +12,10 @@
  * when those are down - exactly when they are needed.
  *
  * Series are registered lazily and never removed; a file holds at most
- * METRICS_MAX_SERIES.  Registration beyond that returns METRICS_NONE and the
- * updates become no-ops (counted in bt_metrics_dropped_series).
+ * METRICS_MAX_SERIES (one of them is bt_metrics_dropped_series, present in
+ * every file).  Registration beyond that, or with a name longer than the
+ * record holds, returns METRICS_NONE, the updates become no-ops, and the
+ * refusal is counted in bt_metrics_dropped_series.
  */
 #ifndef BT_METRICS_H
 #define BT_METRICS_H

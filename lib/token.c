@@ -234,6 +234,8 @@ int token_verify(const struct token_keys *k, const char *token, int64_t now,
     snprintf(out->jti, sizeof(out->jti), "%s", s ? s : "");
     rc = BT_OK;
 out:
+    if (rc != BT_OK)
+        memset(out, 0, sizeof(*out)); /* a refused token yields no claims at all */
     jwt_free(jwt);
     return rc;
 }

@@ -108,7 +108,8 @@ void utf8_copy_sanitized(char *dst, size_t dstsz, const char *src)
         if (k == 0 || is_control(cp)) {
             if (o + 1 >= dstsz)
                 break;
-            dst[o++] = (cp == '\n' || cp == '\t' || cp == '\r') && k ? ' ' : '?';
+            /* cp is only set when k != 0: test k first */
+            dst[o++] = k && (cp == '\n' || cp == '\t' || cp == '\r') ? ' ' : '?';
             i += k ? k : 1;
             continue;
         }

@@ -5,9 +5,12 @@ fail=0; suites=0; tests=0; failed_tests=0
 for t in "$@"; do
     suites=$((suites + 1))
     out=$(CMOCKA_MESSAGE_OUTPUT=stdout "$t" 2>&1); rc=$?
+    # cmocka prints one RUN and at most one OK per test; FAILED lines repeat
+    # in its summary, so failures are the tests that ran without an OK.
+    r=$(grep -c '^\[ RUN      \]' <<<"$out")
     n=$(grep -c '^\[       OK \]' <<<"$out")
-    f=$(grep -c '^\[  FAILED  \]' <<<"$out")
-    tests=$((tests + n + f))
+    f=$((r - n))
+    tests=$((tests + r))
     if [ $rc -ne 0 ]; then
         fail=1; failed_tests=$((failed_tests + (f > 0 ? f : 1)))
         echo "$out"

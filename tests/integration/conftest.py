@@ -7,6 +7,7 @@ temporary directory, driven over HTTP.  Run with Debian's interpreter:
 BT_BUILD selects the binaries (build, or build/asan for `make asan test`).
 At the end the services' logs are scanned for sanitizer reports.
 """
+import contextlib
 import json
 import os
 import socket
@@ -75,6 +76,15 @@ class Stack:
     def destroy(self):
         self.ctl("destroy", check=False)
 
+    def close(self):
+        """Stops the stack, then scans the logs, then deletes the state.
+        Sanitizers write leak reports when a process exits, so the scan must
+        come after the stop.  Returns the sanitizer reports found."""
+        self.ctl("stop", check=False)
+        reports = self.sanitizer_reports()
+        self.destroy()
+        return reports
+
     def tail_logs(self, n=20):
         out = []
         logdir = os.path.join(self.var, "log")
@@ -89,15 +99,27 @@ class Stack:
         return "\n".join(out)
 
     def sanitizer_reports(self):
+        """Sanitizer output in the logs.  ASan/UBSan write to log/asan.<pid>
+        and log/ubsan.<pid> (log_path in bt.env): any such file is a report,
+        whatever it says (a bad suppressions file, too).  Other logs are
+        searched for the runtimes' markers, in case log_path was not used."""
         reports = []
         logdir = os.path.join(self.var, "log")
         for name in sorted(os.listdir(logdir)) if os.path.isdir(logdir) else []:
             path = os.path.join(logdir, name)
+            if not os.path.isfile(path):
+                continue
             with open(path, errors="replace") as f:
                 text = f.read()
-            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            if name.startswith(("asan.", "ubsan.")) and text.strip():
+                reports.append(f"{name}:\n{text[:4000]}")
+                continue
+            for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                           "AddressSanitizer:", "LeakSanitizer:"):
                 if marker in text:
-                    reports.append(f"{name}: {marker}\n{text[:4000]}")
+                    i = text.index(marker)
+                    reports.append(f"{name}: {marker}\n{text[max(0, i - 200):i + 4000]}")
+                    break
         return reports
 
     # -- HTTP ------------------------------------------------------------
@@ -164,17 +186,23 @@ def assert_problem(resp, status, field=None, type_=None):
     return body
 
 
-@pytest.fixture(scope="session")
-def stack():
-    var = tempfile.mkdtemp(prefix="bt-test-")
-    s = Stack(var)
+@contextlib.contextmanager
+def running_stack(prefix="bt-test-", **kw):
+    """A started Stack in a fresh temporary directory; on exit it is stopped
+    and deleted, and any sanitizer report fails the test that owned it."""
+    s = Stack(tempfile.mkdtemp(prefix=prefix), **kw)
     try:
         s.start()
         yield s
     finally:
-        reports = s.sanitizer_reports()
-        s.destroy()
+        reports = s.close()
         assert not reports, "sanitizer reports:\n" + "\n".join(reports)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    with running_stack() as s:
+        yield s
 
 
 def sse_events(url, count, timeout=15.0, headers=None):
