@@ -5,9 +5,11 @@
  * deploy and watch it; the game endpoints arrive with their feature issue.
  */
 #include "app.h"
+#include "intents.h"
 
 static const struct route routes[] = {
     {"GET", "/event/healthz", app_healthz, ROUTE_NO_RATE, 0, 0},
+    {"GET", "/intents/:id", intents_get, ROUTE_AUTH, 0, 0},
 };
 
 static const struct app_service svc = {
