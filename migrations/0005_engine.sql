@@ -104,9 +104,11 @@ CREATE INDEX ledger_entries_tick ON ledger_entries (world_id, tick);
 -- (and any faucet receiving or sink paying money), failing the whole tick.
 CREATE FUNCTION ledger_apply_entries() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM new_entries e JOIN ledger_accounts a
-               ON a.id IN (e.debit_account, e.credit_account)
-               WHERE a.currency <> e.currency OR a.world_id <> e.world_id) THEN
+    IF EXISTS (SELECT 1 FROM new_entries e
+               JOIN ledger_accounts d ON d.id = e.debit_account
+               JOIN ledger_accounts c ON c.id = e.credit_account
+               WHERE d.currency <> e.currency OR c.currency <> e.currency
+                  OR d.world_id <> e.world_id OR c.world_id <> e.world_id) THEN
         RAISE EXCEPTION 'ledger entry between accounts of another currency or world';
     END IF;
     UPDATE ledger_accounts a SET balance = a.balance + d.delta
