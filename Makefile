@@ -84,6 +84,9 @@ $(TICKD): $(TICKD_OBJ) $(LIB_A)
 	@echo "  LD      $@"
 	@$(CC) $(LDFLAGS) -o $@ $(TICKD_OBJ) $(LIB_A) $(LDLIBS)
 
+# Unit tests of tickd modules include their headers.
+$(BUILD)/tests/unit/%.o: CFLAGS += -Itickd
+
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(TICKD_LIBOBJ) $(LIB_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"

@@ -102,20 +102,7 @@ CREATE TABLE mining_params (
 
 INSERT INTO mining_params VALUES (true, 20000, 250000, 700000, 21600);
 
--- The engine's 0005 creates `sites`; this fallback (the shape the mining
--- code was written against) only applies when it has not, so this file
--- also runs on a branch without the engine.
-CREATE TABLE IF NOT EXISTS sites (
-    id            bigserial PRIMARY KEY,
-    company_id    bigint NOT NULL REFERENCES companies (id),
-    world_id      bigint NOT NULL REFERENCES worlds (id),
-    region        text NOT NULL,
-    grid_tier     integer NOT NULL,
-    cooling_type  text NOT NULL,
-    name          text NOT NULL,
-    created_tick  bigint NOT NULL
-);
-
+-- Mining columns of the engine's sites (0005).
 ALTER TABLE sites
     ADD COLUMN capacity_w      bigint NOT NULL DEFAULT 0 CHECK (capacity_w >= 0),
     ADD COLUMN slots           integer NOT NULL DEFAULT 0 CHECK (slots >= 0),

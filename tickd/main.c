@@ -1,24 +1,36 @@
 /*
- * tickd/main.c - the tick daemon: owns the running worlds and ticks each on
- * its own absolute schedule.
+ * tickd/main.c - the tick daemon: takes a fair share of the running worlds
+ * (leases in Redis, fencing in PostgreSQL) and ticks each on its own
+ * absolute schedule; also the replay and verify tools.
  *
- *   tickd                 run (foreground; systemd Type=notify)
+ *   tickd [run]           run (foreground; systemd Type=notify)
+ *   tickd replay --world W --from SNAPSHOT_TICK --to TICK
+ *   tickd verify --world W [--from SNAPSHOT_TICK] [--to TICK]
  *   tickd --config-keys   print the configuration table (Markdown)
  *   tickd --version
  *
- * SIGTERM/SIGINT finish the tick in progress, then exit.  Under systemd,
- * READY=1 is sent once connected, WATCHDOG=1 after every committed tick and
- * at least once a second while waiting, and STATUS= describes the last tick.
- * Without systemd the notifications are no-ops.
+ * Ownership: every ASSIGN_MS the daemon announces itself, renews the leases
+ * of its worlds (dropping any it lost), takes free worlds while it holds
+ * fewer than its share (ceil(running worlds / live tickds)) and gives one
+ * up when it holds more.  A lease lives LEASE_INTERVALS tick intervals, so
+ * a dead owner's world is taken over within 3 intervals.
+ *
+ * SIGTERM/SIGINT finish the tick in progress, release the leases, then
+ * exit.  Under systemd, READY=1 is sent once connected, WATCHDOG=1 after
+ * every committed tick and after every assignment pass (so an idle daemon,
+ * or one with long tick intervals, still proves its loop is alive), and
+ * STATUS= describes the last tick.
  */
 #include "config.h"
 #include "db.h"
+#include "lease.h"
 #include "log.h"
 #include "metrics.h"
 #include "pub.h"
+#include "rds.h"
+#include "replay.h"
 #include "sched.h"
 #include "tick.h"
-#include "world.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -27,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef BT_VERSION
@@ -34,16 +47,19 @@
 #endif
 
 #define MAX_WORLDS 64
-#define RELOAD_WORLDS_S 5
-/* Longest sleep without feeding the watchdog or checking for reloads. */
-#define IDLE_SLICE_NS 1000000000LL
+#define ASSIGN_MS 200
+#define LEASE_INTERVALS 2
+#define LEASE_MIN_MS 1000
+#define MEMBER_TTL_MS 3000
 
 struct tickd {
     struct config cfg;
     struct db db;
+    struct rds rds;
     struct pub pub;
     struct metrics *metrics;
     struct arena arena;
+    char me[80];
     int nworlds;
     struct world worlds[MAX_WORLDS];
     struct sched sched[MAX_WORLDS];
@@ -58,8 +74,7 @@ static void on_stop(int sig)
     stop_requested = 1;
 }
 
-DB_STMT(q_running, "SELECT id, tick, tick_ms, name, seed FROM worlds WHERE status = 'running' "
-                   "ORDER BY id");
+DB_STMT(q_running, "SELECT id, tick_ms, fence FROM worlds WHERE status = 'running' ORDER BY id");
 
 static int find_world(const struct tickd *td, int64_t id)
 {
@@ -71,48 +86,110 @@ static int find_world(const struct tickd *td, int64_t id)
     return -1;
 }
 
-/* Adds running worlds not yet scheduled (their first tick is one interval
- * from now); keeps the schedule of the known ones. */
-static int load_worlds(struct tickd *td, struct bt_err *err)
+static int lease_ms(int tick_ms)
 {
-    PGresult *r = db_exec(&td->db, &td->arena, &q_running, 0, NULL, err);
-    int64_t now = sched_now_ns();
-    int i;
+    return tick_ms * LEASE_INTERVALS > LEASE_MIN_MS ? tick_ms * LEASE_INTERVALS : LEASE_MIN_MS;
+}
 
-    if (!r)
-        return BT_ERR;
-    for (i = 0; i < PQntuples(r) && td->nworlds < MAX_WORLDS; i++) {
-        int64_t id = db_i64(r, i, 0);
-        int k = find_world(td, id);
-        if (k >= 0) {
-            sched_set_interval(&td->sched[k], now, (int64_t)db_i64(r, i, 2) * 1000000);
-            continue;
-        }
-        k = td->nworlds;
-        td->worlds[k].model = calloc(1, sizeof(struct world_model));
-        if (!td->worlds[k].model ||
-            world_model_load(td->worlds[k].model, &td->db, &td->arena, id, err) != BT_OK) {
-            /* Not scheduled; the next reload tries again. */
-            log_msg(LOGL_ERROR, NULL, "world %" PRId64 ": cannot load the world model: %s", id,
-                    err->internal[0] ? err->internal : err->detail);
-            free(td->worlds[k].model);
-            td->worlds[k].model = NULL;
-            err_clear(err);
-            continue;
-        }
-        td->nworlds++;
-        td->worlds[k].id = id;
-        td->worlds[k].seed = (uint64_t)db_i64(r, i, 4);
-        td->worlds[k].tick = db_i64(r, i, 1);
-        td->worlds[k].tick_ms = (int)db_i64(r, i, 2);
-        snprintf(td->worlds[k].name, sizeof(td->worlds[k].name), "%s", db_str(r, i, 3));
-        sched_init(&td->sched[k], now, (int64_t)td->worlds[k].tick_ms * 1000000);
-        tick_metrics_init(&td->tm[k], td->metrics, id);
-        log_msg(LOGL_INFO, NULL, "world %" PRId64 " (%s) at tick %" PRId64 ", every %d ms", id,
-                td->worlds[k].name, td->worlds[k].tick, td->worlds[k].tick_ms);
+static void drop_world(struct tickd *td, int k, const char *why)
+{
+    struct bt_err err;
+
+    err_clear(&err);
+    log_msg(LOGL_INFO, NULL, "world %" PRId64 ": no longer ticked here (%s)", td->worlds[k].id,
+            why);
+    lease_release(&td->rds, &td->arena, td->worlds[k].id, td->me, &err);
+    tick_world_free(&td->worlds[k]);
+    td->nworlds--;
+    if (k != td->nworlds) {
+        td->worlds[k] = td->worlds[td->nworlds];
+        td->sched[k] = td->sched[td->nworlds];
+        td->tm[k] = td->tm[td->nworlds];
     }
+}
+
+static void add_world(struct tickd *td, int64_t id, int tick_ms, int64_t token)
+{
+    int k = td->nworlds++;
+
+    memset(&td->worlds[k], 0, sizeof(td->worlds[k]));
+    td->worlds[k].id = id;
+    td->worlds[k].tick_ms = tick_ms;
+    td->worlds[k].fence = token;
+    sched_init(&td->sched[k], sched_now_ns(), (int64_t)tick_ms * 1000000);
+    tick_metrics_init(&td->tm[k], td->metrics, id);
+    log_msg(LOGL_INFO, NULL, "world %" PRId64 ": taken with fencing token %" PRId64
+            ", every %d ms", id, token, tick_ms);
+}
+
+/* One assignment pass (see the comment atop this file). */
+static void assign_worlds(struct tickd *td)
+{
+    struct bt_err err;
+    PGresult *r;
+    int i, k, live = 1, n, share;
+
+    err_clear(&err);
+    r = db_exec(&td->db, &td->arena, &q_running, 0, NULL, &err);
+    if (!r) {
+        log_msg(LOGL_WARN, NULL, "cannot list worlds: %s", err.internal);
+        goto out;
+    }
+    if (lease_heartbeat(&td->rds, &td->arena, td->me, MEMBER_TTL_MS, &live, &err) != BT_OK) {
+        /* Without Redis no lease can be renewed or taken; the worlds we
+         * hold keep ticking until a successor's token fences us out. */
+        log_msg(LOGL_WARN, NULL, "leases unavailable: %s", err.internal);
+        goto out;
+    }
+    n = PQntuples(r);
+    share = (n + live - 1) / live;
+    /* Renew ours; forget worlds that stopped running or that we lost. */
+    for (k = td->nworlds - 1; k >= 0; k--) {
+        int64_t tok = 0;
+        int row = -1;
+        for (i = 0; i < n; i++)
+            if (db_i64(r, i, 0) == td->worlds[k].id)
+                row = i;
+        if (row < 0) {
+            drop_world(td, k, "not running");
+            continue;
+        }
+        err_clear(&err);
+        if (lease_acquire(&td->rds, &td->arena, td->worlds[k].id, td->me,
+                          lease_ms((int)db_i64(r, row, 1)), &tok, &err) != BT_OK)
+            continue;
+        if (tok != td->worlds[k].fence)
+            drop_world(td, k, "lease lost");
+        else
+            sched_set_interval(&td->sched[k], sched_now_ns(), db_i64(r, row, 1) * 1000000);
+    }
+    for (i = 0; i < n && td->nworlds < share && td->nworlds < MAX_WORLDS; i++) {
+        int64_t id = db_i64(r, i, 0), tok = 0;
+        if (find_world(td, id) >= 0)
+            continue;
+        err_clear(&err);
+        if (lease_acquire(&td->rds, &td->arena, id, td->me, lease_ms((int)db_i64(r, i, 1)), &tok,
+                          &err) != BT_OK || tok == 0)
+            continue;
+        if (tok <= db_i64(r, i, 2)) {
+            /* Redis lost its counter: lift it above the committed fence and
+             * let the next pass take a fresh token. */
+            lease_raise_fence(&td->rds, &td->arena, id, db_i64(r, i, 2), &err);
+            lease_release(&td->rds, &td->arena, id, td->me, &err);
+            continue;
+        }
+        add_world(td, id, (int)db_i64(r, i, 1), tok);
+    }
+    /* Rebalance slowly: one world per pass, the newest. */
+    if (td->nworlds > share && live > 1) {
+        int hi = 0;
+        for (k = 1; k < td->nworlds; k++)
+            if (td->worlds[k].id > td->worlds[hi].id)
+                hi = k;
+        drop_world(td, hi, "rebalancing");
+    }
+out:
     arena_reset(&td->arena);
-    return BT_OK;
 }
 
 static int next_due(const struct tickd *td)
@@ -131,6 +208,7 @@ static void run_one(struct tickd *td, int k)
     struct bt_err err;
     int64_t start = sched_now_ns();
     uint64_t overruns = td->sched[k].overruns, skipped = td->sched[k].skipped;
+    int rc;
 
     memset(&ctx, 0, sizeof(ctx));
     err_clear(&err);
@@ -141,8 +219,15 @@ static void run_one(struct tickd *td, int k)
     ctx.tm = &td->tm[k];
     ctx.world = &td->worlds[k];
     ctx.threads = td->cfg.tick_threads;
+    ctx.snapshot_every = td->cfg.snapshot_every;
     ctx.lateness_us = (start - td->sched[k].next_ns) / 1000;
-    if (tick_run(&ctx, &err) != BT_OK) {
+    rc = tick_run(&ctx, &err);
+    if (rc == TICK_FENCED) {
+        arena_reset(&td->arena);
+        drop_world(td, k, "fenced out by a newer owner");
+        return;
+    }
+    if (rc != BT_OK) {
         log_msg(LOGL_ERROR, NULL, "world %" PRId64 ": tick failed: %s %s", ctx.world->id,
                 err.detail, err.internal);
     } else {
@@ -157,12 +242,24 @@ static void run_one(struct tickd *td, int k)
     metrics_add(td->metrics, td->tm[k].skipped, td->sched[k].skipped - skipped);
 }
 
+static void wait_until(int64_t deadline_ns)
+{
+    int64_t d = deadline_ns - sched_now_ns();
+    struct timespec ts;
+
+    if (d <= 0)
+        return;
+    ts.tv_sec = d / 1000000000;
+    ts.tv_nsec = d % 1000000000;
+    nanosleep(&ts, NULL);
+}
+
 static int run(struct tickd *td)
 {
     struct bt_err err;
     struct sigaction sa;
-    int64_t next_reload = 0;
-    char dir[CONFIG_STR + 16];
+    int64_t next_assign = 0;
+    char dir[CONFIG_STR + 16], host[64] = "host";
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop;
@@ -171,35 +268,46 @@ static int run(struct tickd *td)
     signal(SIGPIPE, SIG_IGN);
     err_clear(&err);
     arena_init(&td->arena, 0);
+    gethostname(host, sizeof(host) - 1);
+    if (td->cfg.tickd_id[0])
+        snprintf(td->me, sizeof(td->me), "%s", td->cfg.tickd_id);
+    else
+        snprintf(td->me, sizeof(td->me), "%s:%d", host, (int)getpid());
     snprintf(dir, sizeof(dir), "%s/metrics", td->cfg.run_dir);
-    td->metrics = metrics_open(dir, "tickd.0", &err);
+    {
+        char name[96];
+        snprintf(name, sizeof(name), "tickd.%s", td->me);
+        for (char *c = name; *c; c++)
+            if (*c == '/' || *c == ':')
+                *c = '_';
+        td->metrics = metrics_open(dir, name, &err);
+    }
     if (!td->metrics)
         log_msg(LOGL_WARN, NULL, "metrics disabled: %s", err.internal);
     if (pub_open(&td->pub, td->cfg.nchan_pub_url, 2000, &err) != BT_OK)
         bt_die("publisher: %s", err.internal);
+    err_clear(&err);
+    if (rds_open(&td->rds, td->cfg.redis_host, td->cfg.redis_port, td->cfg.redis_password,
+                 td->cfg.redis_timeout_ms, td->cfg.redis_prefix, &err) != BT_OK)
+        log_msg(LOGL_WARN, NULL, "redis: %s (retrying)", err.internal);
+    err_clear(&err);
     while (!stop_requested && db_open(&td->db, td->cfg.pg_dsn, td->cfg.pg_timeout_ms, &err)) {
         log_msg(LOGL_WARN, NULL, "waiting for postgres: %s", err.internal);
         err_clear(&err);
         sleep(1);
     }
     sd_notify(0, "READY=1\nSTATUS=connected");
-    log_msg(LOGL_INFO, NULL, "tickd %s started", BT_VERSION);
+    log_msg(LOGL_INFO, NULL, "tickd %s started as %s", BT_VERSION, td->me);
     while (!stop_requested) {
         int k;
-        if (sched_now_ns() >= next_reload) {
-            err_clear(&err);
-            if (load_worlds(td, &err) != BT_OK)
-                log_msg(LOGL_WARN, NULL, "cannot load worlds: %s", err.internal);
-            next_reload = sched_now_ns() + (int64_t)RELOAD_WORLDS_S * 1000000000;
+        if (sched_now_ns() >= next_assign) {
+            assign_worlds(td);
+            sd_notify(0, "WATCHDOG=1");
+            next_assign = sched_now_ns() + (int64_t)ASSIGN_MS * 1000000;
         }
         k = next_due(td);
-        if (k < 0 || td->sched[k].next_ns - sched_now_ns() > IDLE_SLICE_NS) {
-            /* Nothing due within a slice: wake at least once a slice so
-             * world reloads happen on time and the systemd watchdog is
-             * fed while idle or between long ticks (the watchdog guards
-             * against a hung loop, see systemd/bt-tickd.service). */
-            sd_notify(0, "WATCHDOG=1");
-            sleep(1);
+        if (k < 0 || td->sched[k].next_ns > next_assign) {
+            wait_until(next_assign);
             continue;
         }
         if (!sched_wait(&td->sched[k]) && errno == EINTR)
@@ -210,15 +318,68 @@ static int run(struct tickd *td)
     }
     sd_notify(0, "STOPPING=1");
     log_msg(LOGL_INFO, NULL, "tickd stopping");
-    for (int i = 0; i < td->nworlds; i++) {
-        world_model_free(td->worlds[i].model);
-        free(td->worlds[i].model);
-    }
+    while (td->nworlds > 0)
+        drop_world(td, td->nworlds - 1, "stopping");
+    err_clear(&err);
+    lease_leave(&td->rds, &td->arena, td->me, &err);
+    arena_reset(&td->arena);
     pub_close(&td->pub);
+    rds_close(&td->rds);
     db_close(&td->db);
     metrics_close(td->metrics);
     arena_free(&td->arena);
     return 0;
+}
+
+static int parse_i64(const char *s, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    if (!s || !*s)
+        return BT_ERR;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || *end || v < 0)
+        return BT_ERR;
+    *out = v;
+    return BT_OK;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: tickd [run]\n"
+                    "       tickd replay --world W --from SNAPSHOT_TICK --to TICK\n"
+                    "       tickd verify --world W [--from SNAPSHOT_TICK] [--to TICK]\n"
+                    "       tickd --config-keys | --version\n");
+    return 2;
+}
+
+/* tickd replay|verify: exit 0 = every hash matched, 1 = divergence, 2 = error. */
+static int replay_cli(struct tickd *td, int argc, char **argv)
+{
+    struct replay_opts o = {-1, -1, -1, strcmp(argv[1], "verify") == 0};
+    struct bt_err err;
+    int i, rc;
+
+    for (i = 2; i + 1 < argc; i += 2) {
+        int64_t *slot = strcmp(argv[i], "--world") == 0  ? &o.world
+                        : strcmp(argv[i], "--from") == 0 ? &o.from
+                        : strcmp(argv[i], "--to") == 0   ? &o.to
+                                                         : NULL;
+        if (!slot || parse_i64(argv[i + 1], slot) != BT_OK)
+            return usage();
+    }
+    if (i != argc || o.world < 0 || (!o.verify && (o.from < 0 || o.to < 0)))
+        return usage();
+    err_clear(&err);
+    if (db_open(&td->db, td->cfg.pg_dsn, td->cfg.pg_timeout_ms, &err) != BT_OK) {
+        fprintf(stderr, "postgres: %s\n", err.internal);
+        return 2;
+    }
+    rc = replay_run(&td->db, &o, stdout);
+    db_close(&td->db);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -237,13 +398,16 @@ int main(int argc, char **argv)
         printf("tickd %s\n", BT_VERSION);
         return 0;
     }
-    if (argc > 1 && strcmp(argv[1], "run") != 0) {
-        fprintf(stderr, "usage: tickd [run] | --config-keys | --version\n");
-        return 2;
-    }
+    if (argc > 1 && strcmp(argv[1], "run") != 0 && strcmp(argv[1], "replay") != 0 &&
+        strcmp(argv[1], "verify") != 0)
+        return usage();
+    if (sodium_init() < 0)
+        bt_die("libsodium cannot be initialised");
     if (config_load(&td.cfg, NULL, &err) != BT_OK)
         bt_die("configuration: %s", err.detail);
     log_level_parse(td.cfg.log_level, &lvl);
     log_init("tickd", lvl);
+    if (argc > 1 && strcmp(argv[1], "run") != 0)
+        return replay_cli(&td, argc, argv);
     return run(&td);
 }

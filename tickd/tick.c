@@ -1,26 +1,34 @@
 /*
- * tick.c - the phases of a tick (see tick.h).
+ * tick.c - the tick loop over the phase registry (see tick.h).
  *
- * Phases: begin -> advance the world clock -> (game phases) -> record the
- * tick -> commit -> publish.  Nothing is published before the commit, so a
- * client never sees a tick that could still roll back.
+ * This file knows nothing about any game feature: it orders the phases,
+ * owns the transaction, the fence check, the snapshot row and publishing.
+ * It must never publish before COMMIT returned, and never keep in-memory
+ * state that a failed tick may have touched: on any failure the world's
+ * state is freed and reloaded from PostgreSQL before its next tick.
  */
 #include "tick.h"
 #include "log.h"
-#include "world.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
-DB_STMT(q_advance, "UPDATE worlds SET tick = tick + 1, last_tick_at = clock_timestamp() "
-                   "WHERE id = $1 AND status = 'running' RETURNING tick, tick_ms, "
-                   "to_char(last_tick_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+DB_STMT(q_world, "SELECT tick, seed, tick_ms, name FROM worlds WHERE id = $1");
+DB_STMT(q_advance,
+        "UPDATE worlds SET tick = tick + 1, last_tick_at = clock_timestamp(), fence = $2 "
+        "WHERE id = $1 AND status = 'running' AND fence <= $2 RETURNING tick, tick_ms, "
+        "to_char(last_tick_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+DB_STMT(q_why, "SELECT status, fence FROM worlds WHERE id = $1");
 DB_STMT(q_record, "INSERT INTO ticks (world_id, tick, started_at, duration_us, lateness_us) "
                   "VALUES ($1, $2, to_timestamp($3::double precision / 1e6), $4, $5)");
+DB_STMT(q_snapshot,
+        "INSERT INTO tick_snapshots (world_id, tick, inputs_hash, state_hash, intents, full_state) "
+        "VALUES ($1, $2, decode($3, 'hex'), decode($4, 'hex'), $5, $6::jsonb)");
 
 static int64_t now_us(void)
 {
@@ -53,104 +61,441 @@ void tick_metrics_init(struct tick_metrics *tm, struct metrics *m, int64_t world
     tm->skipped = metrics_counter(m, "bt_tick_skipped_slots_total", l);
     tm->failures = metrics_counter(m, "bt_tick_failures_total", l);
     tm->current_tick = metrics_gauge(m, "bt_tick_current", l);
+    tm->applied = metrics_counter(m, "bt_intents_applied_total", l);
+    tm->rejected = metrics_counter(m, "bt_intents_rejected_total", l);
 }
 
-static int phase_advance(struct tick_ctx *ctx, struct bt_err *err)
+/* ---- registries ---- */
+
+const struct intent_kind *tick_intent_kind(const char *name)
 {
+    size_t i;
+
+    for (i = 0; i < intent_nkinds; i++)
+        if (strcmp(intent_kinds[i]->name, name) == 0)
+            return intent_kinds[i];
+    return NULL;
+}
+
+void *tick_state(const struct tick_ctx *ctx, const struct tick_phase *phase)
+{
+    size_t i;
+
+    for (i = 0; i < tick_nphases; i++)
+        if (tick_phases[i] == phase)
+            return ctx->world->state[i];
+    return NULL;
+}
+
+void tick_touch(struct tick_ctx *ctx, int64_t company_id)
+{
+    int64_t *grown;
+    int i;
+
+    for (i = ctx->ntouched - 1; i >= 0 && i >= ctx->ntouched - 4; i--)
+        if (ctx->touched[i] == company_id)
+            return; /* cheap dedup of runs; publishing dedups the rest */
+    if (ctx->ntouched == ctx->touched_cap) {
+        int cap = ctx->touched_cap ? ctx->touched_cap * 2 : 256;
+        grown = arena_alloc(ctx->arena, (size_t)cap * sizeof(*grown));
+        if (!grown)
+            return; /* publishing is best effort; the state is committed anyway */
+        if (ctx->ntouched)
+            memcpy(grown, ctx->touched, (size_t)ctx->ntouched * sizeof(*grown));
+        ctx->touched = grown;
+        ctx->touched_cap = cap;
+    }
+    ctx->touched[ctx->ntouched++] = company_id;
+}
+
+/* ---- hashing ---- */
+
+void tick_hash_i64(crypto_generichash_state *h, int64_t v)
+{
+    uint8_t b[8];
+    uint64_t u = (uint64_t)v;
+    int i;
+
+    for (i = 0; i < 8; i++)
+        b[i] = (uint8_t)(u >> (8 * i));
+    crypto_generichash_update(h, b, sizeof(b));
+}
+
+void tick_hash_str(crypto_generichash_state *h, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    tick_hash_i64(h, s ? (int64_t)n : -1);
+    if (n)
+        crypto_generichash_update(h, (const unsigned char *)s, n);
+}
+
+void tick_world_hash(const struct world *w, uint8_t out[TICK_HASH_BYTES])
+{
+    crypto_generichash_state h;
+    size_t i;
+
+    crypto_generichash_init(&h, NULL, 0, TICK_HASH_BYTES);
+    tick_hash_i64(&h, w->tick);
+    for (i = 0; i < tick_nphases; i++) {
+        if (!tick_phases[i]->hash)
+            continue;
+        tick_hash_str(&h, tick_phases[i]->name);
+        tick_phases[i]->hash(w->state[i], &h);
+    }
+    crypto_generichash_final(&h, out, TICK_HASH_BYTES);
+}
+
+static void inputs_hash(struct tick_ctx *ctx)
+{
+    crypto_generichash_state h;
+    int i;
+
+    crypto_generichash_init(&h, NULL, 0, TICK_HASH_BYTES);
+    tick_hash_i64(&h, ctx->tick);
+    for (i = 0; i < ctx->nintents; i++) {
+        tick_hash_i64(&h, ctx->intents[i].id);
+        tick_hash_i64(&h, ctx->intents[i].company_id);
+        tick_hash_str(&h, ctx->intents[i].kind);
+        tick_hash_str(&h, ctx->intents[i].args_text);
+    }
+    crypto_generichash_final(&h, ctx->inputs_hash, TICK_HASH_BYTES);
+}
+
+void tick_hex(const uint8_t *b, size_t n, char *out)
+{
+    static const char d[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = d[b[i] >> 4];
+        out[2 * i + 1] = d[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* ---- world state ---- */
+
+void tick_world_free(struct world *w)
+{
+    size_t i;
+
+    for (i = 0; i < tick_nphases; i++) {
+        if (w->state[i] && tick_phases[i]->free)
+            tick_phases[i]->free(w->state[i]);
+        w->state[i] = NULL;
+    }
+    w->loaded = false;
+}
+
+int tick_world_load(struct tick_ctx *ctx, struct bt_err *err)
+{
+    struct world *w = ctx->world;
     char id[24];
     const char *p[1] = {id};
     PGresult *r;
+    size_t i;
+
+    tick_world_free(w);
+    snprintf(id, sizeof(id), "%" PRId64, w->id);
+    /* One consistent view of every phase's tables. */
+    if (db_command(ctx->db, "BEGIN ISOLATION LEVEL REPEATABLE READ", err) != BT_OK)
+        return BT_ERR;
+    ctx->db->in_tx = true;
+    r = db_exec(ctx->db, ctx->arena, &q_world, 1, p, err);
+    if (!r)
+        goto fail;
+    if (PQntuples(r) != 1) {
+        err_internal(err, "world %" PRId64 " does not exist", w->id);
+        goto fail;
+    }
+    w->tick = db_i64(r, 0, 0);
+    w->seed = db_i64(r, 0, 1);
+    w->tick_ms = (int)db_i64(r, 0, 2);
+    snprintf(w->name, sizeof(w->name), "%s", db_str(r, 0, 3));
+    ctx->tick = w->tick;
+    for (i = 0; i < tick_nphases; i++)
+        if (tick_phases[i]->load && tick_phases[i]->load(ctx, &w->state[i], err) != BT_OK)
+            goto fail;
+    if (db_commit(ctx->db, err) != BT_OK)
+        goto fail;
+    w->loaded = true;
+    w->snapshot_due = true; /* a replay can always start from a load */
+    return BT_OK;
+fail:
+    db_rollback(ctx->db);
+    tick_world_free(w);
+    return BT_ERR;
+}
+
+struct json_object *tick_world_to_json(const struct world *w)
+{
+    struct json_object *o = json_object_new_object();
+    size_t i;
+
+    json_object_object_add(o, "tick", json_object_new_int64(w->tick));
+    for (i = 0; i < tick_nphases; i++)
+        if (tick_phases[i]->to_json)
+            json_object_object_add(o, tick_phases[i]->name, tick_phases[i]->to_json(w->state[i]));
+    return o;
+}
+
+int tick_world_from_json(struct tick_ctx *ctx, struct json_object *j, struct bt_err *err)
+{
+    struct world *w = ctx->world;
+    struct json_object *v;
+    size_t i;
+
+    tick_world_free(w);
+    if (!json_object_object_get_ex(j, "tick", &v))
+        return err_internal(err, "snapshot without a tick");
+    w->tick = json_object_get_int64(v);
+    for (i = 0; i < tick_nphases; i++) {
+        if (!tick_phases[i]->from_json)
+            continue;
+        if (!json_object_object_get_ex(j, tick_phases[i]->name, &v)) {
+            tick_world_free(w);
+            return err_internal(err, "snapshot lacks phase %s", tick_phases[i]->name);
+        }
+        if (tick_phases[i]->from_json(ctx, &w->state[i], v, err) != BT_OK) {
+            tick_world_free(w);
+            return BT_ERR;
+        }
+    }
+    w->loaded = true;
+    return BT_OK;
+}
+
+/* ---- the steps of a tick ---- */
+
+static int advance(struct tick_ctx *ctx, struct bt_err *err)
+{
+    char id[24], fence[24];
+    const char *p[2] = {id, fence};
+    PGresult *r;
 
     snprintf(id, sizeof(id), "%" PRId64, ctx->world->id);
-    r = db_exec(ctx->db, ctx->arena, &q_advance, 1, p, err);
+    snprintf(fence, sizeof(fence), "%" PRId64, ctx->world->fence);
+    r = db_exec(ctx->db, ctx->arena, &q_advance, 2, p, err);
     if (!r)
         return BT_ERR;
-    if (PQntuples(r) != 1)
+    if (PQntuples(r) != 1) {
+        r = db_exec(ctx->db, ctx->arena, &q_why, 1, p, err);
+        if (r && PQntuples(r) == 1 && db_i64(r, 0, 1) > ctx->world->fence) {
+            err_internal(err, "world %" PRId64 " is fenced: token %" PRId64 " < %lld",
+                         ctx->world->id, ctx->world->fence, db_i64(r, 0, 1));
+            return TICK_FENCED;
+        }
         return err_internal(err, "world %" PRId64 " is not running", ctx->world->id);
+    }
     ctx->tick = db_i64(r, 0, 0);
+    if (ctx->tick != ctx->world->tick + 1)
+        return err_internal(err, "world %" PRId64 " is at tick %" PRId64 ", memory at %" PRId64,
+                            ctx->world->id, ctx->tick - 1, ctx->world->tick);
     ctx->world->tick_ms = (int)db_i64(r, 0, 1);
     snprintf(ctx->time_iso, sizeof(ctx->time_iso), "%s", db_str(r, 0, 2));
     return BT_OK;
 }
 
-/* World processes: admin inputs, the deterministic step, persistence.  The
- * model is plain data; tick_run restores *backup if the tick rolls back. */
-static int phase_world(struct tick_ctx *ctx, struct world_model *backup, struct bt_err *err)
+/* Inputs, then the deterministic steps; leaves both hashes in ctx. */
+static int compute(struct tick_ctx *ctx, struct bt_err *err)
 {
-    struct world_model *wm = ctx->world->model;
+    size_t i;
 
-    *backup = *wm;
-    if (world_model_sync(wm, ctx->db, ctx->arena, ctx->tick, err) != BT_OK)
-        return BT_ERR;
-    world_model_step(wm, ctx->world->seed, ctx->tick, ctx->threads);
-    return world_model_persist(wm, ctx->db, ctx->arena, ctx->tick, err);
+    for (i = 0; i < tick_nphases; i++)
+        if (tick_phases[i]->input &&
+            tick_phases[i]->input(ctx, ctx->world->state[i], err) != BT_OK)
+            return BT_ERR;
+    inputs_hash(ctx);
+    ctx->world->tick = ctx->tick; /* the state below is the state after this tick */
+    for (i = 0; i < tick_nphases; i++)
+        if (tick_phases[i]->step && tick_phases[i]->step(ctx, ctx->world->state[i], err) != BT_OK)
+            return BT_ERR;
+    tick_world_hash(ctx->world, ctx->state_hash);
+    return BT_OK;
 }
 
-static int phase_record(struct tick_ctx *ctx, int64_t started_wall_us, struct bt_err *err)
+static int record(struct tick_ctx *ctx, int64_t started_wall_us, struct bt_err *err)
 {
-    char w[24], t[24], s[24], d[24], l[24];
-    const char *p[5] = {w, t, s, d, l};
+    char w[24], t[24], s[24], d[24], l[24], n[24], ih[2 * TICK_HASH_BYTES + 1],
+        sh[2 * TICK_HASH_BYTES + 1];
+    const char *p[6] = {w, t, s, d, l, NULL};
+    const char *q[6] = {w, t, ih, sh, n, NULL};
+    struct json_object *full = NULL;
+    int rc;
 
     snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
     snprintf(t, sizeof(t), "%" PRId64, ctx->tick);
     snprintf(s, sizeof(s), "%" PRId64, started_wall_us);
     snprintf(d, sizeof(d), "%" PRId64, ctx->compute_us);
     snprintf(l, sizeof(l), "%" PRId64, ctx->lateness_us);
-    return db_exec(ctx->db, ctx->arena, &q_record, 5, p, err) ? BT_OK : BT_ERR;
+    snprintf(n, sizeof(n), "%d", ctx->nintents);
+    if (!db_exec(ctx->db, ctx->arena, &q_record, 5, p, err))
+        return BT_ERR;
+    tick_hex(ctx->inputs_hash, TICK_HASH_BYTES, ih);
+    tick_hex(ctx->state_hash, TICK_HASH_BYTES, sh);
+    if (ctx->world->snapshot_due || ctx->tick % ctx->snapshot_every == 0) {
+        full = tick_world_to_json(ctx->world);
+        q[5] = json_object_to_json_string_ext(full, JSON_C_TO_STRING_PLAIN);
+    }
+    rc = db_exec(ctx->db, ctx->arena, &q_snapshot, 6, q, err) ? BT_OK : BT_ERR;
+    json_object_put(full);
+    return rc;
 }
 
-static void phase_publish(struct tick_ctx *ctx)
+static int cmp_i64(const void *a, const void *b)
 {
-    struct json_object *m = json_object_new_object(), *payload = json_object_new_object();
-    char channel[48];
-    const char *s;
-    struct bt_err err;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
-    err_clear(&err);
-    json_object_object_add(m, "type", json_object_new_string("tick:update"));
+    return x < y ? -1 : x > y;
+}
+
+static struct json_object *message(struct tick_ctx *ctx, const char *type,
+                                   struct json_object *payload)
+{
+    struct json_object *m = json_object_new_object();
+
+    json_object_object_add(m, "type", json_object_new_string(type));
     json_object_object_add(m, "world", json_object_new_int64(ctx->world->id));
     json_object_object_add(m, "tick", json_object_new_int64(ctx->tick));
     json_object_object_add(m, "ts", json_object_new_string(ctx->time_iso));
+    json_object_object_add(m, "payload", payload);
+    return m;
+}
+
+static void publish_msg(struct tick_ctx *ctx, const char *channel, struct json_object *m)
+{
+    struct bt_err err;
+    const char *s = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN);
+    struct json_object *type;
+
+    err_clear(&err);
+    json_object_object_get_ex(m, "type", &type);
+    if (pub_send(ctx->pub, channel, json_object_get_string(type), s, strlen(s), &err) != BT_OK)
+        log_msg(LOGL_WARN, NULL, "world %" PRId64 " tick %" PRId64 ": publish to %s failed: %s",
+                ctx->world->id, ctx->tick, channel, err.internal);
+    json_object_put(m);
+}
+
+static struct json_object *intent_json(const struct tick_intent *in)
+{
+    struct json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "intent_id", json_object_new_int64(in->id));
+    json_object_object_add(o, "kind", json_object_new_string(in->kind));
+    json_object_object_add(o, "status", json_object_new_string(
+                                            in->status == INTENT_APPLIED ? "applied" : "rejected"));
+    if (in->status == INTENT_REJECTED)
+        json_object_object_add(o, "reason", json_object_new_string(in->reason));
+    return o;
+}
+
+/* Per-company player:update (every phase's company fields plus the outcome
+ * of its intents) and an alert per rejected intent, on company.<cid>. */
+static void publish_companies(struct tick_ctx *ctx)
+{
+    char channel[48];
+    int i, k, j;
+
+    if (ctx->ntouched == 0)
+        return;
+    qsort(ctx->touched, (size_t)ctx->ntouched, sizeof(int64_t), cmp_i64);
+    for (i = 0; i < ctx->ntouched; i++) {
+        struct json_object *payload, *intents;
+        int64_t cid = ctx->touched[i];
+        size_t p;
+        if (i > 0 && ctx->touched[i - 1] == cid)
+            continue;
+        snprintf(channel, sizeof(channel), "company.%" PRId64, cid);
+        payload = json_object_new_object();
+        json_object_object_add(payload, "company_id", json_object_new_int64(cid));
+        for (p = 0; p < tick_nphases; p++)
+            if (tick_phases[p]->company)
+                tick_phases[p]->company(ctx->world->state[p], cid, payload);
+        intents = json_object_new_array();
+        /* Intents are in id order, not company order: a linear scan per
+         * touched company is fine for the few a company sends per tick. */
+        for (k = 0, j = 0; k < ctx->nintents; k++)
+            if (ctx->intents[k].company_id == cid) {
+                json_object_array_add(intents, intent_json(&ctx->intents[k]));
+                j++;
+            }
+        json_object_object_add(payload, "intents", intents);
+        publish_msg(ctx, channel, message(ctx, "player:update", payload));
+        for (k = 0; k < ctx->nintents && j; k++) {
+            struct tick_intent *in = &ctx->intents[k];
+            struct json_object *a;
+            if (in->company_id != cid || in->status != INTENT_REJECTED)
+                continue;
+            a = intent_json(in);
+            json_object_object_add(a, "level", json_object_new_string("warning"));
+            json_object_object_add(a, "code", json_object_new_string("intent_rejected"));
+            publish_msg(ctx, channel, message(ctx, "alert", a));
+        }
+    }
+}
+
+static void publish(struct tick_ctx *ctx)
+{
+    struct json_object *payload = json_object_new_object();
+    char channel[48];
+    size_t i;
+
     json_object_object_add(payload, "tick", json_object_new_int64(ctx->tick));
     json_object_object_add(payload, "tick_ms", json_object_new_int(ctx->world->tick_ms));
-    world_model_payload(ctx->world->model, payload);
-    json_object_object_add(m, "payload", payload);
-    s = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN);
+    for (i = 0; i < tick_nphases; i++)
+        if (tick_phases[i]->payload)
+            tick_phases[i]->payload(ctx->world->state[i], payload);
     snprintf(channel, sizeof(channel), "world.%" PRId64, ctx->world->id);
-    if (pub_send(ctx->pub, channel, "tick:update", s, strlen(s), &err) != BT_OK)
-        log_msg(LOGL_WARN, NULL, "world %" PRId64 " tick %" PRId64 ": publish failed: %s",
-                ctx->world->id, ctx->tick, err.internal);
-    json_object_put(m);
+    publish_msg(ctx, channel, message(ctx, "tick:update", payload));
+    publish_companies(ctx);
+}
+
+static void reset_inputs(struct tick_ctx *ctx)
+{
+    ctx->intents = NULL;
+    ctx->nintents = 0;
+    ctx->touched = NULL;
+    ctx->ntouched = ctx->touched_cap = 0;
 }
 
 int tick_run(struct tick_ctx *ctx, struct bt_err *err)
 {
     int64_t t0 = now_us(), started_wall = wall_us(), t1, t2;
-    struct world_model *backup = arena_alloc(ctx->arena, sizeof(*backup));
-    bool stepped = false;
+    size_t i;
+    int rc;
 
     ctx->started_us = t0;
-    if (!backup) {
-        err_internal(err, "out of memory");
+    reset_inputs(ctx);
+    if (!ctx->world->loaded && tick_world_load(ctx, err) != BT_OK)
         goto fail;
-    }
     if (db_begin(ctx->db, err) != BT_OK)
         goto fail;
-    if (phase_advance(ctx, err) != BT_OK)
+    rc = advance(ctx, err);
+    if (rc == TICK_FENCED) {
+        db_rollback(ctx->db);
+        tick_world_free(ctx->world);
+        return TICK_FENCED;
+    }
+    if (rc != BT_OK || compute(ctx, err) != BT_OK)
         goto fail;
-    stepped = true;
-    if (phase_world(ctx, backup, err) != BT_OK)
-        goto fail;
+    for (i = 0; i < tick_nphases; i++)
+        if (tick_phases[i]->persist &&
+            tick_phases[i]->persist(ctx, ctx->world->state[i], err) != BT_OK)
+            goto fail;
     t1 = now_us();
     ctx->compute_us = t1 - t0;
-    if (phase_record(ctx, started_wall, err) != BT_OK)
+    if (record(ctx, started_wall, err) != BT_OK)
         goto fail;
     if (db_commit(ctx->db, err) != BT_OK)
         goto fail;
     t2 = now_us();
     ctx->commit_us = t2 - t1;
-    ctx->world->tick = ctx->tick;
-    phase_publish(ctx);
+    ctx->world->snapshot_due = false;
+    for (i = 0; i < tick_nphases; i++)
+        if (tick_phases[i]->commit)
+            tick_phases[i]->commit(ctx, ctx->world->state[i]);
+    publish(ctx);
     ctx->publish_us = now_us() - t2;
     metrics_observe(ctx->metrics, &ctx->tm->compute, (uint64_t)ctx->compute_us);
     metrics_observe(ctx->metrics, &ctx->tm->commit, (uint64_t)ctx->commit_us);
@@ -159,11 +504,22 @@ int tick_run(struct tick_ctx *ctx, struct bt_err *err)
     metrics_observe(ctx->metrics, &ctx->tm->lateness, (uint64_t)ctx->lateness_us);
     metrics_add(ctx->metrics, ctx->tm->ticks, 1);
     metrics_set(ctx->metrics, ctx->tm->current_tick, ctx->tick);
+    log_msg(LOGL_DEBUG, NULL,
+            "world %" PRId64 " tick %" PRId64 " intents %d compute_us %" PRId64
+            " commit_us %" PRId64 " publish_us %" PRId64,
+            ctx->world->id, ctx->tick, ctx->nintents, ctx->compute_us, ctx->commit_us,
+            ctx->publish_us);
     return BT_OK;
 fail:
     db_rollback(ctx->db);
-    if (stepped)
-        *ctx->world->model = *backup;
+    /* Whatever the phases did in memory is not committed: forget it. */
+    tick_world_free(ctx->world);
     metrics_add(ctx->metrics, ctx->tm->failures, 1);
     return BT_ERR;
+}
+
+int tick_replay_one(struct tick_ctx *ctx, struct bt_err *err)
+{
+    reset_inputs(ctx);
+    return compute(ctx, err);
 }

@@ -9,7 +9,9 @@
  *                        (creating it on first use)
  *   world_model_sync     each tick, inside the tick's transaction, before
  *                        step: picks up admin parameter changes
- *                        (worlds.params_version) and claims admin shocks
+ *                        (worlds.params_version; logged per tick in
+ *                        world_params_applied) and claims admin shocks;
+ *                        with replay, reads what that tick recorded instead
  *   world_model_step     pure and deterministic: no I/O, randomness only
  *                        from lib/rng.h keyed by (seed, tick, stream, entity)
  *   world_model_persist  inside the tick's transaction: writes what changed
@@ -104,7 +106,7 @@ struct world_model {
 int world_model_load(struct world_model *wm, struct db *db, struct arena *a, int64_t world_id,
                      struct bt_err *err);
 int world_model_sync(struct world_model *wm, struct db *db, struct arena *a, int64_t tick,
-                     struct bt_err *err);
+                     bool replay, struct bt_err *err);
 void world_model_step(struct world_model *wm, uint64_t seed, int64_t tick, int threads);
 int world_model_persist(const struct world_model *wm, struct db *db, struct arena *a, int64_t tick,
                         struct bt_err *err);

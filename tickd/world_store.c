@@ -33,6 +33,22 @@ DB_STMT(q_wm_events, "SELECT id, type, region, severity, magnitude, start_tick, 
                      "ORDER BY id LIMIT 64");
 DB_STMT(q_wm_params, "SELECT key, value FROM world_params WHERE world_id = $1");
 DB_STMT(q_wm_version, "SELECT params_version FROM worlds WHERE id = $1");
+/* A parameter change is logged with the tick that picked it up (one
+ * statement: the rows logged are the rows applied), so that a replay sees
+ * the same parameters at the same tick. */
+DB_STMT(q_wm_params_take,
+        "WITH s AS (INSERT INTO world_params_applied (world_id, tick, version, params) "
+        "SELECT $1, $2, $3, COALESCE(jsonb_object_agg(key, value), '{}') FROM world_params "
+        "WHERE world_id = $1 RETURNING params) "
+        "SELECT e.key, e.value FROM s, jsonb_each_text(s.params) AS e");
+DB_STMT(q_wm_params_replay,
+        "SELECT e.key, e.value FROM world_params_applied a, jsonb_each_text(a.params) AS e "
+        "WHERE a.world_id = $1 AND a.tick = $2");
+DB_STMT(q_wm_params_changed,
+        "SELECT version FROM world_params_applied WHERE world_id = $1 AND tick = $2");
+DB_STMT(q_wm_claimed,
+        "SELECT id, kind, COALESCE(pct_bp, 0), event_type, region FROM world_shocks "
+        "WHERE world_id = $1 AND applied_tick = $2 ORDER BY id");
 DB_STMT(q_wm_region_def,
         "INSERT INTO regions (id, name, climate, base_price_uusd, price_cap_uusd, utc_offset_min, "
         "mean_temp_mc, grid_reliability_bp, arid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
@@ -97,14 +113,12 @@ static int save_region_defs(struct db *db, struct arena *a, struct bt_err *err)
     return BT_OK;
 }
 
-static int load_params(struct world_model *wm, struct db *db, struct arena *a, struct bt_err *err)
+/* Sets wm->params from (key, value) rows: defaults for missing keys,
+ * unknown keys ignored, values clamped to their ranges. */
+static void set_params(struct world_model *wm, PGresult *r)
 {
-    const char *p[1] = {i64(a, wm->world_id)};
-    PGresult *r = db_exec(db, a, &q_wm_params, 1, p, err);
     int i;
 
-    if (!r)
-        return BT_ERR;
     for (i = 0; i < WP_COUNT; i++)
         wm->params[i] = wparam_defs[i].def;
     for (i = 0; i < PQntuples(r); i++) {
@@ -118,6 +132,16 @@ static int load_params(struct world_model *wm, struct db *db, struct arena *a, s
             v = wparam_defs[k].max;
         wm->params[k] = v;
     }
+}
+
+static int load_params(struct world_model *wm, struct db *db, struct arena *a, struct bt_err *err)
+{
+    const char *p[1] = {i64(a, wm->world_id)};
+    PGresult *r = db_exec(db, a, &q_wm_params, 1, p, err);
+
+    if (!r)
+        return BT_ERR;
+    set_params(wm, r);
     return BT_OK;
 }
 
@@ -266,7 +290,8 @@ int world_model_persist(const struct world_model *wm, struct db *db, struct aren
     return save_new_events(wm, tick, db, a, err);
 }
 
-/* First use of a world: the initial state, written in its own transaction. */
+/* First use of a world: the initial state, written in the caller's
+ * transaction (tickd's load) or in one of its own. */
 static int create_rows(struct world_model *wm, struct db *db, struct arena *a, int64_t tick,
                        struct bt_err *err)
 {
@@ -274,17 +299,20 @@ static int create_rows(struct world_model *wm, struct db *db, struct arena *a, i
     int64_t version = wm->params_version;
     int64_t params[WP_COUNT];
 
+    bool own = !db->in_tx; /* inside the caller's transaction when it has one */
+
     memcpy(params, wm->params, sizeof(params));
     world_model_init(wm, wm->world_id, wm->seed, tick);
     memcpy(wm->params, params, sizeof(params));
     wm->params_version = version;
-    if (db_begin(db, err) != BT_OK)
+    if (own && db_begin(db, err) != BT_OK)
         return BT_ERR;
     if (!db_exec(db, a, &q_wm_state_new, 1, p, err) ||
         !db_exec(db, a, &q_wm_regions_new, 1, p, err) || save_state(wm, db, a, err) != BT_OK ||
         save_regions(wm, (1u << WORLD_NREGIONS) - 1, db, a, err) != BT_OK ||
-        db_commit(db, err) != BT_OK) {
-        db_rollback(db);
+        (own && db_commit(db, err) != BT_OK)) {
+        if (own)
+            db_rollback(db);
         return BT_ERR;
     }
     return BT_OK;
@@ -319,25 +347,12 @@ int world_model_load(struct world_model *wm, struct db *db, struct arena *a, int
     return BT_OK;
 }
 
-int world_model_sync(struct world_model *wm, struct db *db, struct arena *a, int64_t tick,
-                     struct bt_err *err)
+/* Claimed shock rows (id, kind, pct_bp, event_type, region) into wm,
+ * in id order. */
+static int take_shocks(struct world_model *wm, PGresult *r)
 {
-    const char *p[2] = {i64(a, wm->world_id), i64(a, tick)};
-    PGresult *r = db_exec(db, a, &q_wm_version, 1, p, err);
     int i;
 
-    if (!r)
-        return BT_ERR;
-    if (PQntuples(r) == 1 && db_i64(r, 0, 0) != wm->params_version) {
-        if (load_params(wm, db, a, err) != BT_OK)
-            return BT_ERR;
-        wm->params_version = db_i64(r, 0, 0);
-        log_msg(LOGL_INFO, NULL,
-                "world %" PRId64 ": parameters version %" PRId64 " from tick %" PRId64,
-                wm->world_id, wm->params_version, tick);
-    }
-    if (!(r = db_exec(db, a, &q_wm_claim, 2, p, err)))
-        return BT_ERR;
     wm->nshocks = 0;
     for (i = 0; i < PQntuples(r) && wm->nshocks < WORLD_MAX_SHOCKS; i++) {
         struct world_shock *s = &wm->shocks[wm->nshocks];
@@ -362,4 +377,44 @@ int world_model_sync(struct world_model *wm, struct db *db, struct arena *a, int
         wm->shocks[j + 1] = s;
     }
     return BT_OK;
+}
+
+int world_model_sync(struct world_model *wm, struct db *db, struct arena *a, int64_t tick,
+                     bool replay, struct bt_err *err)
+{
+    const char *p[2] = {i64(a, wm->world_id), i64(a, tick)};
+    PGresult *r;
+
+    if (replay) {
+        /* The recorded inputs of this tick: a logged parameter change and
+         * the shocks it claimed. */
+        if (!(r = db_exec(db, a, &q_wm_params_changed, 2, p, err)))
+            return BT_ERR;
+        if (PQntuples(r) == 1) {
+            int64_t version = db_i64(r, 0, 0);
+            if (!(r = db_exec(db, a, &q_wm_params_replay, 2, p, err)))
+                return BT_ERR;
+            set_params(wm, r);
+            wm->params_version = version;
+        }
+        if (!(r = db_exec(db, a, &q_wm_claimed, 2, p, err)))
+            return BT_ERR;
+        return take_shocks(wm, r);
+    }
+    if (!(r = db_exec(db, a, &q_wm_version, 1, p, err)))
+        return BT_ERR;
+    if (PQntuples(r) == 1 && db_i64(r, 0, 0) != wm->params_version) {
+        int64_t version = db_i64(r, 0, 0);
+        const char *q[3] = {p[0], p[1], i64(a, version)};
+        if (!(r = db_exec(db, a, &q_wm_params_take, 3, q, err)))
+            return BT_ERR;
+        set_params(wm, r);
+        wm->params_version = version;
+        log_msg(LOGL_INFO, NULL,
+                "world %" PRId64 ": parameters version %" PRId64 " from tick %" PRId64,
+                wm->world_id, wm->params_version, tick);
+    }
+    if (!(r = db_exec(db, a, &q_wm_claim, 2, p, err)))
+        return BT_ERR;
+    return take_shocks(wm, r);
 }

@@ -3,9 +3,9 @@
  *
  * Any authenticated caller reads the public profile (company name, region,
  * reputation, rank, created); the owner and admins also get the private
- * part (email, role, guest flag).  Balances and assets belong to the
- * ledger: they are added to the private part by the ledger's read model
- * when it exists (see add_private), never guessed here.
+ * part (email, role, guest flag, balances from the ledger as of the last
+ * committed tick, and a summary of the company's assets).  Balances are
+ * null until tickd has opened the company (its company.open intent).
  */
 #include "account.h"
 #include "app.h"
@@ -14,19 +14,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One row: usd and btc balances (NULL before the company is opened) and the
+ * asset counts.  Written only by tickd, read here as of its last commit. */
+DB_STMT(q_private,
+        "SELECT (SELECT balance FROM ledger_accounts WHERE company_id = $1 AND currency = 'usd'), "
+        "(SELECT balance FROM ledger_accounts WHERE company_id = $1 AND currency = 'btc'), "
+        "(SELECT count(*) FROM sites WHERE company_id = $1)");
+
 int get_player(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 int get_player_me(struct app *app, struct http_req *req, struct http_resp *resp,
                   struct bt_err *err);
 
-/* The owner's / an admin's view.  The ledger (balances, assets) plugs in
- * here: one call adding "balances" and "assets" to priv. */
-static void add_private(const struct account *acc, struct json_object *o)
+/* The owner's / an admin's view: account fields, balances, assets. */
+static int add_private(struct app *app, struct http_req *req, const struct account *acc,
+                       struct json_object *o, struct bt_err *err)
 {
-    struct json_object *priv = account_user_json(acc, true);
+    struct json_object *priv = account_user_json(acc, true), *bal = NULL, *assets = NULL;
 
     json_object_object_del(priv, "id");
     json_object_object_del(priv, "created_at");
+    if (acc->company_id) {
+        char cid[24];
+        const char *p[1] = {cid};
+        PGresult *r;
+        snprintf(cid, sizeof(cid), "%lld", (long long)acc->company_id);
+        r = db_exec(&app->db, req->arena, &q_private, 1, p, err);
+        if (!r) {
+            json_object_put(priv);
+            return BT_ERR;
+        }
+        if (!PQgetisnull(r, 0, 0)) {
+            bal = json_object_new_object();
+            json_object_object_add(bal, "usd_micro", json_object_new_int64(db_i64(r, 0, 0)));
+            json_object_object_add(bal, "btc_sat", json_object_new_int64(db_i64(r, 0, 1)));
+        }
+        assets = json_object_new_object();
+        json_object_object_add(assets, "sites", json_object_new_int64(db_i64(r, 0, 2)));
+    }
+    json_object_object_add(priv, "balances", bal);
+    json_object_object_add(priv, "assets", assets);
     json_object_object_add(o, "private", priv);
+    return BT_OK;
 }
 
 static int answer(struct app *app, struct http_req *req, struct http_resp *resp, int64_t id,
@@ -46,8 +74,11 @@ static int answer(struct app *app, struct http_req *req, struct http_resp *resp,
     json_object_object_add(o, "company", account_company_json(&acc));
     json_object_object_add(o, "reputation", json_object_new_int64(acc.reputation));
     json_object_object_add(o, "rank", acc.rank ? json_object_new_int64(acc.rank) : NULL);
-    if (req->who.user_id == acc.id || strcmp(req->who.role, "admin") == 0)
-        add_private(&acc, o);
+    if ((req->who.user_id == acc.id || strcmp(req->who.role, "admin") == 0) &&
+        add_private(app, req, &acc, o, err) != BT_OK) {
+        json_object_put(o);
+        return BT_ERR;
+    }
     http_resp_json(resp, 200, o);
     return BT_OK;
 }

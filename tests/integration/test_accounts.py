@@ -267,8 +267,16 @@ def test_profiles_hide_private_fields_from_others(stack, admin):
     assert body["company"]["region"] == "paraguay"
     assert body["reputation"] == 0 and body["rank"] >= 1 and body["created_at"]
     assert "private" not in body and "email" not in json.dumps(body)
-    own = stack.get(f"/player/{bid}", headers=bearer(b["access_token"])).json()
-    assert own["private"] == {"email": b["user"]["email"], "role": "player", "is_guest": False}
+    def own_view():
+        return stack.get(f"/player/{bid}", headers=bearer(b["access_token"])).json()
+    # Balances are null until tickd opened the company, then the grant.
+    stack.wait_for(lambda: own_view()["private"]["balances"] is not None, what="company opened")
+    own = own_view()
+    grant = stack.sql("SELECT starting_grant FROM worlds WHERE id = %s",
+                      (b["company"]["world_id"],))[0][0]
+    assert own["private"] == {"email": b["user"]["email"], "role": "player", "is_guest": False,
+                              "balances": {"usd_micro": grant, "btc_sat": 0},
+                              "assets": {"sites": 0}}
     assert stack.get("/player/me", headers=bearer(b["access_token"])).json() == own
     as_admin = stack.get(f"/player/{bid}", headers=bearer(admin["token"])).json()
     assert as_admin["private"]["email"] == b["user"]["email"]

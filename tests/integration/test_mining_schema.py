@@ -28,9 +28,12 @@ def site(stack):
                     (f"miner-{n}@example.test",))[0][0]
     cid = stack.sql("INSERT INTO companies (user_id, world_id, name, region) "
                     "VALUES (%s, 1, %s, 'texas') RETURNING id", (uid, f"Miner {n % 10**9}"))[0][0]
-    return stack.sql("INSERT INTO sites (company_id, world_id, region, grid_tier, cooling_type, "
-                     "name, created_tick) VALUES (%s, 1, 'texas', 1, 'air', 'Alpha', 0) "
-                     "RETURNING id", (cid,))[0][0]
+    # A site's id is the id of the intent that built it (0005); any unused
+    # id does for a schema test.
+    return stack.sql("INSERT INTO sites (id, company_id, world_id, region, grid_tier, "
+                     "cooling_type, name, build_cost, created_tick) "
+                     "VALUES (%s, %s, 1, 'texas', 1, 'air', 'Alpha', 0, 0) RETURNING id",
+                     (10**12 + n % 10**9, cid))[0][0]
 
 
 def refused(stack, query, params):

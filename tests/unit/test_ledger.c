@@ -1,0 +1,155 @@
+/*
+ * test_ledger.c - the in-memory ledger: moves and their refusals, the
+ * invariants, canonical hashing whatever the insertion order, snapshots.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <string.h>
+
+#include "ledger.h"
+
+static void digest(const struct ledger *l, uint8_t out[32])
+{
+    crypto_generichash_state h;
+
+    crypto_generichash_init(&h, NULL, 0, 32);
+    ledger_hash(l, &h);
+    crypto_generichash_final(&h, out, 32);
+}
+
+static void with_system(struct ledger *l)
+{
+    int s, c;
+
+    ledger_init(l, 1);
+    for (s = 1; s < LEDGER_NSYS; s++)
+        for (c = 0; c < LEDGER_NCUR; c++)
+            assert_int_equal(ledger_add(l, s, 0, c, 0, 0), BT_OK);
+}
+
+static void grant_then_spend_keeps_every_invariant(void **st)
+{
+    struct ledger l;
+    char why[160];
+
+    (void)st;
+    with_system(&l);
+    assert_int_equal(ledger_open_company(&l, 7), BT_OK);
+    assert_int_equal(ledger_open_company(&l, 7), BT_ERR);
+    assert_int_equal(ledger_move(&l, LEDGER_STARTING_GRANT, 0, LEDGER_COMPANY, 7, LEDGER_USD, 1000,
+                                 "grant", 1, why, sizeof(why)),
+                     BT_OK);
+    assert_int_equal(ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_PURCHASES, 0, LEDGER_USD, 400,
+                                 "buy", 2, why, sizeof(why)),
+                     BT_OK);
+    assert_int_equal(ledger_balance(&l, 7, LEDGER_USD), 600);
+    assert_int_equal(ledger_balance(&l, 7, LEDGER_BTC), 0);
+    assert_int_equal(ledger_balance(&l, 8, LEDGER_USD), -1);
+    assert_int_equal(l.npend, 2);
+    assert_true(ledger_check(&l, why, sizeof(why)));
+    ledger_free(&l);
+}
+
+static void refused_moves_change_nothing(void **st)
+{
+    struct ledger l;
+    char why[160];
+
+    (void)st;
+    with_system(&l);
+    ledger_open_company(&l, 7);
+    ledger_move(&l, LEDGER_STARTING_GRANT, 0, LEDGER_COMPANY, 7, LEDGER_USD, 100, "g", 1, why,
+                sizeof(why));
+    assert_int_equal(ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_PURCHASES, 0, LEDGER_USD, 101, "b",
+                                 2, why, sizeof(why)),
+                     BT_ERR);
+    assert_non_null(strstr(why, "insufficient funds"));
+    assert_int_equal(ledger_move(&l, LEDGER_PURCHASES, 0, LEDGER_COMPANY, 7, LEDGER_USD, 1, "x", 3,
+                                 why, sizeof(why)),
+                     BT_ERR); /* a sink never pays */
+    assert_int_equal(ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_MINING, 0, LEDGER_USD, 1, "x", 4,
+                                 why, sizeof(why)),
+                     BT_ERR); /* a faucet never receives */
+    assert_int_equal(ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_COMPANY, 9, LEDGER_USD, 1, "x", 5,
+                                 why, sizeof(why)),
+                     BT_ERR); /* no such account */
+    assert_int_equal(ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_FEES, 0, LEDGER_USD, 0, "x", 6, why,
+                                 sizeof(why)),
+                     BT_ERR);
+    assert_int_equal(ledger_balance(&l, 7, LEDGER_USD), 100);
+    assert_int_equal(l.npend, 1);
+    assert_true(ledger_check(&l, why, sizeof(why)));
+    ledger_free(&l);
+}
+
+static void check_finds_broken_invariants(void **st)
+{
+    struct ledger l;
+    char why[160];
+
+    (void)st;
+    with_system(&l);
+    ledger_open_company(&l, 3);
+    ledger_find(&l, LEDGER_COMPANY, 3, LEDGER_USD)->balance = 5; /* created from nothing */
+    assert_false(ledger_check(&l, why, sizeof(why)));
+    assert_non_null(strstr(why, "sum"));
+    ledger_find(&l, LEDGER_COMPANY, 3, LEDGER_USD)->balance = -5;
+    ledger_find(&l, LEDGER_FEES, 0, LEDGER_USD)->balance = 5;
+    assert_false(ledger_check(&l, why, sizeof(why)));
+    assert_non_null(strstr(why, "company"));
+    ledger_free(&l);
+}
+
+static void hash_is_canonical_and_snapshot_round_trips(void **st)
+{
+    struct ledger a, b, c;
+    struct json_object *j;
+    struct bt_err err;
+    uint8_t ha[32], hb[32], hc[32];
+    char why[160];
+
+    (void)st;
+    with_system(&a);
+    ledger_init(&b, 1);
+    ledger_open_company(&a, 5);
+    ledger_open_company(&a, 2);
+    /* b: the same accounts, added in another order */
+    ledger_add(&b, LEDGER_COMPANY, 2, LEDGER_BTC, 0, 0);
+    ledger_add(&b, LEDGER_COMPANY, 5, LEDGER_USD, 0, 0);
+    for (int s = LEDGER_NSYS - 1; s >= 1; s--)
+        for (int cu = 0; cu < LEDGER_NCUR; cu++)
+            ledger_add(&b, s, 0, cu, 0, 0);
+    ledger_add(&b, LEDGER_COMPANY, 2, LEDGER_USD, 0, 0);
+    ledger_add(&b, LEDGER_COMPANY, 5, LEDGER_BTC, 0, 0);
+    digest(&a, ha);
+    digest(&b, hb);
+    assert_memory_equal(ha, hb, 32);
+    ledger_move(&a, LEDGER_MINING, 0, LEDGER_COMPANY, 5, LEDGER_BTC, 77, "m", 0, why, sizeof(why));
+    digest(&a, ha);
+    assert_memory_not_equal(ha, hb, 32);
+    j = ledger_to_json(&a);
+    ledger_init(&c, 1);
+    err_clear(&err);
+    assert_int_equal(ledger_from_json(&c, j, &err), BT_OK);
+    digest(&c, hc);
+    assert_memory_equal(ha, hc, 32);
+    json_object_put(j);
+    ledger_free(&a);
+    ledger_free(&b);
+    ledger_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(grant_then_spend_keeps_every_invariant),
+        cmocka_unit_test(refused_moves_change_nothing),
+        cmocka_unit_test(check_finds_broken_invariants),
+        cmocka_unit_test(hash_is_canonical_and_snapshot_round_trips),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,107 @@
+/*
+ * ledger.h - the double-entry ledger in tickd's memory, and its phase.
+ *
+ * Every money movement of the game is ledger_move(): an amount leaves one
+ * account and enters another in the same currency (USD in micro-dollars,
+ * BTC in satoshis), with a kind and the intent that caused it.  Accounts
+ * belong to a company, or are system accounts: faucets (starting grant,
+ * admin grant, mining) are the only sources of new money, sinks (energy,
+ * purchases, fees) the only places it disappears, the insurance fund is a
+ * pool.  A company balance can never go negative: the move is refused.
+ *
+ * The phase loads the world's accounts, persists this tick's new accounts
+ * and entries (the database applies the entries to its balances and its
+ * CHECKs refuse any negative company balance), and hashes every balance.
+ */
+#ifndef BT_LEDGER_H
+#define BT_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "db.h"
+#include "err.h"
+#include "tick.h"
+
+enum ledger_cur { LEDGER_USD = 0, LEDGER_BTC = 1, LEDGER_NCUR };
+
+enum ledger_sys {
+    LEDGER_COMPANY = 0,
+    LEDGER_STARTING_GRANT, /* faucet */
+    LEDGER_ADMIN_GRANT,    /* faucet */
+    LEDGER_MINING,         /* faucet */
+    LEDGER_ENERGY,         /* sink */
+    LEDGER_PURCHASES,      /* sink */
+    LEDGER_FEES,           /* sink */
+    LEDGER_INSURANCE,      /* pool */
+    LEDGER_NSYS
+};
+
+struct ledger_account {
+    int sys;          /* enum ledger_sys */
+    int64_t company;  /* 0 for system accounts */
+    int cur;          /* enum ledger_cur */
+    int64_t balance;
+    int64_t db_id;    /* 0 until persisted */
+};
+
+struct ledger_entry {
+    int from_sys, to_sys, cur;
+    int64_t from_company, to_company, amount, intent_id;
+    const char *kind; /* static string */
+};
+
+struct ledger {
+    int64_t world_id;
+    struct ledger_account *acc; /* sorted by (sys, company, cur) */
+    size_t n, cap;
+    struct ledger_entry *pend;  /* this tick's entries, in order */
+    size_t npend, pcap;
+};
+
+extern const struct tick_phase tick_phase_ledger;
+extern const struct intent_kind intent_company_open;
+
+void ledger_init(struct ledger *l, int64_t world_id);
+void ledger_free(struct ledger *l);
+
+const char *ledger_sys_name(int sys);
+const char *ledger_cur_name(int cur);
+bool ledger_is_faucet(int sys);
+bool ledger_is_sink(int sys);
+
+/* Borrowed; valid until the next account is added. NULL when absent. */
+struct ledger_account *ledger_find(const struct ledger *l, int sys, int64_t company, int cur);
+
+/* Adds an account (BT_ERR if it exists or memory runs out). */
+int ledger_add(struct ledger *l, int sys, int64_t company, int cur, int64_t balance,
+               int64_t db_id);
+
+/* Opens both accounts of a company (BT_ERR if already open). */
+int ledger_open_company(struct ledger *l, int64_t company);
+
+/* Balance of a company in cur, or -1 if the company has no account. */
+int64_t ledger_balance(const struct ledger *l, int64_t company, int cur);
+
+/* Moves amount (> 0) from one account to another and records the entry.
+ * Refused (BT_ERR, state untouched, why filled) when an account is missing,
+ * the source is a company without enough money, a sink would pay, a faucet
+ * would receive, or a balance would overflow. */
+int ledger_move(struct ledger *l, int from_sys, int64_t from_company, int to_sys,
+                int64_t to_company, int cur, int64_t amount, const char *kind, int64_t intent_id,
+                char *why, size_t why_len);
+
+/* The invariants of the in-memory ledger: per currency the balances sum to
+ * zero, companies >= 0, faucets <= 0, sinks and pools >= 0. */
+bool ledger_check(const struct ledger *l, char *why, size_t why_len);
+
+/* The same invariants checked in PostgreSQL for a world, plus: every
+ * balance equals the sum of its entries, no entry pays out of a sink or
+ * into a faucet.  BT_ERR with err->detail naming the first violation. */
+int ledger_verify_db(struct db *db, struct arena *a, int64_t world_id, struct bt_err *err);
+
+void ledger_hash(const struct ledger *l, crypto_generichash_state *h);
+struct json_object *ledger_to_json(const struct ledger *l);
+int ledger_from_json(struct ledger *l, struct json_object *j, struct bt_err *err);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * pgarr.c - array literals for unnest()-based bulk statements (see pgarr.h).
+ *
+ * Errors are sticky: an append past the cap marks the array failed and
+ * pgarr_done returns NULL, so callers check once at the end.
+ */
+#include "pgarr.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+void pgarr_init(struct pgarr *a)
+{
+    buf_init(&a->b, PGARR_MAX);
+    a->n = 0;
+    a->failed = 0;
+}
+
+void pgarr_free(struct pgarr *a)
+{
+    buf_free(&a->b);
+}
+
+static void sep(struct pgarr *a)
+{
+    if (buf_puts(&a->b, a->n++ ? "," : "{") != BT_OK)
+        a->failed = 1;
+}
+
+void pgarr_i64(struct pgarr *a, int64_t v)
+{
+    sep(a);
+    if (buf_printf(&a->b, "%" PRId64, v) != BT_OK)
+        a->failed = 1;
+}
+
+void pgarr_null(struct pgarr *a)
+{
+    sep(a);
+    if (buf_puts(&a->b, "NULL") != BT_OK)
+        a->failed = 1;
+}
+
+void pgarr_str(struct pgarr *a, const char *s)
+{
+    const char *p;
+
+    if (!s) {
+        pgarr_null(a);
+        return;
+    }
+    sep(a);
+    if (buf_puts(&a->b, "\"") != BT_OK)
+        a->failed = 1;
+    for (p = s; *p; p++) {
+        if ((*p == '"' || *p == '\\') && buf_puts(&a->b, "\\") != BT_OK)
+            a->failed = 1;
+        if (buf_append(&a->b, p, 1) != BT_OK)
+            a->failed = 1;
+    }
+    if (buf_puts(&a->b, "\"") != BT_OK)
+        a->failed = 1;
+}
+
+const char *pgarr_done(struct pgarr *a)
+{
+    if (a->n == 0 && buf_puts(&a->b, "{") != BT_OK)
+        a->failed = 1;
+    if (buf_puts(&a->b, "}") != BT_OK)
+        a->failed = 1;
+    return a->failed ? NULL : a->b.data;
+}

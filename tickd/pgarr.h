@@ -1,0 +1,33 @@
+/*
+ * pgarr.h - PostgreSQL array literals for bulk statements.
+ *
+ * tickd persists a tick's rows with one statement per table:
+ *   INSERT ... SELECT * FROM unnest($1::bigint[], $2::text[], ...)
+ * Each column is built here as an array literal ("{1,2,NULL}", strings
+ * double-quoted with \ and " escaped) and sent as an ordinary parameter,
+ * so nothing is ever pasted into SQL text.  The literal lives in a struct
+ * buf (capped, malloc'ed); pgarr_done returns it NUL-terminated.
+ */
+#ifndef BT_PGARR_H
+#define BT_PGARR_H
+
+#include <stdint.h>
+#include "buf.h"
+
+#define PGARR_MAX (64u * 1024 * 1024) /* one column of one statement */
+
+struct pgarr {
+    struct buf b;
+    int n;
+    int failed;
+};
+
+void pgarr_init(struct pgarr *a);
+void pgarr_free(struct pgarr *a);
+void pgarr_i64(struct pgarr *a, int64_t v);
+void pgarr_null(struct pgarr *a);
+void pgarr_str(struct pgarr *a, const char *s); /* NULL s appends NULL */
+/* The literal, or NULL when the cap was reached. */
+const char *pgarr_done(struct pgarr *a);
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * sites.c - the sites phase and the site.create intent (see sites.h).
+ *
+ * Sites are kept sorted by (company, id): counting a company's sites is a
+ * binary search, and the hash and the snapshot see one canonical order.
+ * The build-cost table is part of the state (and of the snapshot), so a
+ * replay prices sites exactly as the live tick did.  Applying site.create
+ * re-validates the arguments with the handler's own rule table, then pays
+ * the cost into the purchases sink through the ledger; nothing changes
+ * unless every check passed.
+ */
+#include "sites.h"
+#include "ledger.h"
+#include "pgarr.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_site(int64_t company, int64_t id, const struct site *s)
+{
+    if (company != s->company_id)
+        return company < s->company_id ? -1 : 1;
+    if (id != s->id)
+        return id < s->id ? -1 : 1;
+    return 0;
+}
+
+static size_t lower_bound(const struct sites *s, int64_t company, int64_t id)
+{
+    size_t lo = 0, hi = s->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cmp_site(company, id, &s->v[mid]) > 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+size_t sites_count(const struct sites *s, int64_t company_id)
+{
+    return lower_bound(s, company_id + 1, INT64_MIN) - lower_bound(s, company_id, INT64_MIN);
+}
+
+static int reserve(struct sites *s)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        struct site *g = realloc(s->v, cap * sizeof(*g));
+        if (!g)
+            return BT_ERR;
+        s->v = g;
+        s->cap = cap;
+    }
+    return BT_OK;
+}
+
+/* Inserts a copy of *site (capacity must have been reserved). */
+static int insert(struct sites *s, const struct site *site)
+{
+    size_t i = lower_bound(s, site->company_id, site->id);
+
+    if (i < s->n && cmp_site(site->company_id, site->id, &s->v[i]) == 0)
+        return BT_ERR;
+    if (reserve(s) != BT_OK)
+        return BT_ERR;
+    memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
+    s->v[i] = *site;
+    s->n++;
+    return BT_OK;
+}
+
+static int add_cost(struct sites *s, const char *part, const char *value, int64_t usd)
+{
+    struct site_cost *c;
+
+    if (s->ncosts == SITES_MAX_COST_PARTS || !part || !value || strlen(part) >= sizeof(c->part) ||
+        strlen(value) >= sizeof(c->value))
+        return BT_ERR;
+    c = &s->costs[s->ncosts++];
+    snprintf(c->part, sizeof(c->part), "%s", part);
+    snprintf(c->value, sizeof(c->value), "%s", value);
+    c->usd_micro = usd;
+    return BT_OK;
+}
+
+static int64_t part_cost(const struct sites *s, const char *part, const char *value)
+{
+    int i;
+
+    for (i = 0; i < s->ncosts; i++)
+        if (strcmp(s->costs[i].part, part) == 0 && strcmp(s->costs[i].value, value) == 0)
+            return s->costs[i].usd_micro;
+    return -1;
+}
+
+int64_t sites_cost(const struct sites *s, const char *region, int64_t tier, const char *cooling)
+{
+    char t[24];
+    int64_t a, b, c;
+
+    snprintf(t, sizeof(t), "%" PRId64, tier);
+    a = part_cost(s, "region", region);
+    b = part_cost(s, "grid_tier", t);
+    c = part_cost(s, "cooling_type", cooling);
+    return a < 0 || b < 0 || c < 0 ? -1 : a + b + c;
+}
+
+static struct sites *sites_new(void)
+{
+    return calloc(1, sizeof(struct sites));
+}
+
+static int fill_site(struct site *st, int64_t id, int64_t company, const char *region, int tier,
+                     const char *cooling, const char *name, int64_t cost, int64_t created)
+{
+    memset(st, 0, sizeof(*st));
+    if (!region || !cooling || !name || strlen(region) >= sizeof(st->region) ||
+        strlen(cooling) >= sizeof(st->cooling) || strlen(name) >= sizeof(st->name))
+        return BT_ERR;
+    st->id = id;
+    st->company_id = company;
+    st->grid_tier = tier;
+    st->build_cost = cost;
+    st->created_tick = created;
+    snprintf(st->region, sizeof(st->region), "%s", region);
+    snprintf(st->cooling, sizeof(st->cooling), "%s", cooling);
+    snprintf(st->name, sizeof(st->name), "%s", name);
+    return BT_OK;
+}
+
+/* ---- phase ---- */
+
+DB_STMT(q_costs, "SELECT part, value, usd_micro FROM site_cost_parts ORDER BY part, value");
+DB_STMT(q_sites, "SELECT id, company_id, region, grid_tier, cooling_type, name, build_cost, "
+                 "created_tick FROM sites WHERE world_id = $1 ORDER BY company_id, id");
+DB_STMT(q_insert,
+        "INSERT INTO sites (id, world_id, company_id, region, grid_tier, cooling_type, name, "
+        "build_cost, created_tick) SELECT u.id, $1, u.c, u.r, u.t, u.k, u.n, u.b, u.ct FROM "
+        "unnest($2::bigint[], $3::bigint[], $4::text[], $5::smallint[], $6::text[], $7::text[], "
+        "$8::bigint[], $9::bigint[]) AS u(id, c, r, t, k, n, b, ct)");
+
+static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
+{
+    struct sites *s = sites_new();
+    char w[24];
+    const char *p[1] = {w};
+    PGresult *r;
+    int i;
+
+    if (!s)
+        return err_internal(err, "out of memory");
+    *state = s;
+    r = db_exec(ctx->db, ctx->arena, &q_costs, 0, NULL, err);
+    if (!r)
+        return BT_ERR;
+    for (i = 0; i < PQntuples(r); i++)
+        if (add_cost(s, db_str(r, i, 0), db_str(r, i, 1), db_i64(r, i, 2)) != BT_OK)
+            return err_internal(err, "site cost table too large");
+    snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
+    r = db_exec(ctx->db, ctx->arena, &q_sites, 1, p, err);
+    if (!r)
+        return BT_ERR;
+    for (i = 0; i < PQntuples(r); i++) {
+        struct site st;
+        if (fill_site(&st, db_i64(r, i, 0), db_i64(r, i, 1), db_str(r, i, 2),
+                      (int)db_i64(r, i, 3), db_str(r, i, 4), db_str(r, i, 5), db_i64(r, i, 6),
+                      db_i64(r, i, 7)) != BT_OK ||
+            insert(s, &st) != BT_OK)
+            return err_internal(err, "site %s cannot be loaded", db_str(r, i, 0));
+    }
+    return BT_OK;
+}
+
+static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
+{
+    struct sites *s = state;
+    struct pgarr a[8];
+    char w[24];
+    const char *p[9] = {w};
+    size_t i;
+    int k, rc = BT_ERR;
+
+    if (s->nnew == 0)
+        return BT_OK;
+    for (k = 0; k < 8; k++)
+        pgarr_init(&a[k]);
+    for (i = 0; i < s->n; i++) {
+        const struct site *st = &s->v[i];
+        if (!st->is_new)
+            continue;
+        pgarr_i64(&a[0], st->id);
+        pgarr_i64(&a[1], st->company_id);
+        pgarr_str(&a[2], st->region);
+        pgarr_i64(&a[3], st->grid_tier);
+        pgarr_str(&a[4], st->cooling);
+        pgarr_str(&a[5], st->name);
+        pgarr_i64(&a[6], st->build_cost);
+        pgarr_i64(&a[7], st->created_tick);
+    }
+    snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
+    for (k = 0; k < 8; k++)
+        if (!(p[k + 1] = pgarr_done(&a[k]))) {
+            err_internal(err, "too many new sites in one tick");
+            goto out;
+        }
+    rc = db_exec(ctx->db, ctx->arena, &q_insert, 9, p, err) ? BT_OK : BT_ERR;
+out:
+    for (k = 0; k < 8; k++)
+        pgarr_free(&a[k]);
+    return rc;
+}
+
+static void commit(struct tick_ctx *ctx, void *state)
+{
+    struct sites *s = state;
+    size_t i;
+
+    BT_UNUSED(ctx);
+    for (i = 0; s->nnew && i < s->n; i++)
+        s->v[i].is_new = false;
+    s->nnew = 0;
+}
+
+static void hash(const void *state, crypto_generichash_state *h)
+{
+    const struct sites *s = state;
+    size_t i;
+    int k;
+
+    tick_hash_i64(h, s->ncosts);
+    for (k = 0; k < s->ncosts; k++) {
+        tick_hash_str(h, s->costs[k].part);
+        tick_hash_str(h, s->costs[k].value);
+        tick_hash_i64(h, s->costs[k].usd_micro);
+    }
+    tick_hash_i64(h, (int64_t)s->n);
+    for (i = 0; i < s->n; i++) {
+        const struct site *st = &s->v[i];
+        tick_hash_i64(h, st->id);
+        tick_hash_i64(h, st->company_id);
+        tick_hash_str(h, st->region);
+        tick_hash_i64(h, st->grid_tier);
+        tick_hash_str(h, st->cooling);
+        tick_hash_str(h, st->name);
+        tick_hash_i64(h, st->build_cost);
+        tick_hash_i64(h, st->created_tick);
+    }
+}
+
+static void company(const void *state, int64_t company_id, struct json_object *payload)
+{
+    json_object_object_add(payload, "sites",
+                           json_object_new_int64((int64_t)sites_count(state, company_id)));
+}
+
+static struct json_object *to_json(const void *state)
+{
+    const struct sites *s = state;
+    struct json_object *o = json_object_new_object(), *costs = json_object_new_array(),
+                       *arr = json_object_new_array_ext((int)s->n);
+    size_t i;
+    int k;
+
+    for (k = 0; k < s->ncosts; k++) {
+        struct json_object *c = json_object_new_array_ext(3);
+        json_object_array_add(c, json_object_new_string(s->costs[k].part));
+        json_object_array_add(c, json_object_new_string(s->costs[k].value));
+        json_object_array_add(c, json_object_new_int64(s->costs[k].usd_micro));
+        json_object_array_add(costs, c);
+    }
+    for (i = 0; i < s->n; i++) {
+        const struct site *st = &s->v[i];
+        struct json_object *a = json_object_new_array_ext(8);
+        json_object_array_add(a, json_object_new_int64(st->id));
+        json_object_array_add(a, json_object_new_int64(st->company_id));
+        json_object_array_add(a, json_object_new_string(st->region));
+        json_object_array_add(a, json_object_new_int(st->grid_tier));
+        json_object_array_add(a, json_object_new_string(st->cooling));
+        json_object_array_add(a, json_object_new_string(st->name));
+        json_object_array_add(a, json_object_new_int64(st->build_cost));
+        json_object_array_add(a, json_object_new_int64(st->created_tick));
+        json_object_array_add(arr, a);
+    }
+    json_object_object_add(o, "costs", costs);
+    json_object_object_add(o, "sites", arr);
+    return o;
+}
+
+static const char *jstr(struct json_object *a, size_t i)
+{
+    return json_object_get_string(json_object_array_get_idx(a, i));
+}
+
+static int64_t jint(struct json_object *a, size_t i)
+{
+    return json_object_get_int64(json_object_array_get_idx(a, i));
+}
+
+static int from_json(struct tick_ctx *ctx, void **state, struct json_object *j, struct bt_err *err)
+{
+    struct sites *s = sites_new();
+    struct json_object *costs, *arr;
+    size_t i;
+
+    BT_UNUSED(ctx);
+    if (!s)
+        return err_internal(err, "out of memory");
+    *state = s;
+    if (!json_object_object_get_ex(j, "costs", &costs) ||
+        !json_object_object_get_ex(j, "sites", &arr) ||
+        !json_object_is_type(costs, json_type_array) || !json_object_is_type(arr, json_type_array))
+        return err_internal(err, "bad sites snapshot");
+    for (i = 0; i < json_object_array_length(costs); i++) {
+        struct json_object *c = json_object_array_get_idx(costs, i);
+        if (add_cost(s, jstr(c, 0), jstr(c, 1), jint(c, 2)) != BT_OK)
+            return err_internal(err, "bad site cost in snapshot");
+    }
+    for (i = 0; i < json_object_array_length(arr); i++) {
+        struct json_object *a = json_object_array_get_idx(arr, i);
+        struct site st;
+        if (json_object_array_length(a) != 8 ||
+            fill_site(&st, jint(a, 0), jint(a, 1), jstr(a, 2), (int)jint(a, 3), jstr(a, 4),
+                      jstr(a, 5), jint(a, 6), jint(a, 7)) != BT_OK ||
+            insert(s, &st) != BT_OK)
+            return err_internal(err, "bad site in snapshot");
+    }
+    return BT_OK;
+}
+
+static void sfree(void *state)
+{
+    struct sites *s = state;
+
+    free(s->v);
+    free(s);
+}
+
+const struct tick_phase tick_phase_sites = {
+    .name = "sites",
+    .load = load,
+    .persist = persist,
+    .commit = commit,
+    .hash = hash,
+    .company = company,
+    .to_json = to_json,
+    .from_json = from_json,
+    .free = sfree,
+};
+
+/* ---- site.create ---- */
+
+static int apply_create(struct tick_ctx *ctx, struct tick_intent *in, char *reason, size_t n)
+{
+    struct sites *s = tick_state(ctx, &tick_phase_sites);
+    struct ledger *l = tick_state(ctx, &tick_phase_ledger);
+    struct site_create_in a = {0};
+    struct bt_err verr;
+    struct site st;
+    int64_t cost;
+
+    err_clear(&verr);
+    if (valid_object(in->args, site_create_rules, &a, 0, &verr) != BT_OK) {
+        snprintf(reason, n, "invalid %s: %s", verr.nfields ? verr.fields[0].field : "arguments",
+                 verr.nfields ? verr.fields[0].message : verr.detail);
+        return BT_ERR;
+    }
+    if (ledger_balance(l, in->company_id, LEDGER_USD) < 0) {
+        snprintf(reason, n, "company is not open yet");
+        return BT_ERR;
+    }
+    if (sites_count(s, in->company_id) >= SITE_MAX_PER_COMPANY) {
+        snprintf(reason, n, "site limit reached (%d)", SITE_MAX_PER_COMPANY);
+        return BT_ERR;
+    }
+    cost = sites_cost(s, a.region, a.grid_tier, a.cooling_type);
+    if (cost < 0) {
+        snprintf(reason, n, "no build price for this site");
+        return BT_ERR;
+    }
+    if (fill_site(&st, in->id, in->company_id, a.region, (int)a.grid_tier, a.cooling_type, a.name,
+                  cost, ctx->tick) != BT_OK ||
+        reserve(s) != BT_OK) {
+        snprintf(reason, n, "site cannot be stored");
+        return BT_ERR;
+    }
+    if (cost > 0 && ledger_move(l, LEDGER_COMPANY, in->company_id, LEDGER_PURCHASES, 0,
+                                LEDGER_USD, cost, "site.build", in->id, reason, n) != BT_OK)
+        return BT_ERR;
+    st.is_new = true;
+    if (insert(s, &st) != BT_OK)
+        BT_BUG("site %" PRId64 " inserted twice", st.id); /* ids are intent ids */
+    s->nnew++;
+    tick_touch(ctx, in->company_id);
+    return BT_OK;
+}
+
+const struct intent_kind intent_site_create = {"site.create", apply_create};

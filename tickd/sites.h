@@ -1,0 +1,51 @@
+/*
+ * sites.h - mining sites in tickd's memory: the sites phase and the
+ * site.create intent kind.  A later feature adds rigs and energy to sites
+ * (as its own phase reading this state through sites_of()).
+ */
+#ifndef BT_SITES_H
+#define BT_SITES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "site.h"
+#include "tick.h"
+
+#define SITES_MAX_COST_PARTS 64
+
+struct site {
+    int64_t id;          /* the id of the intent that built it */
+    int64_t company_id;
+    int64_t build_cost;  /* micro-dollars */
+    int64_t created_tick;
+    int grid_tier;
+    bool is_new;         /* not yet persisted */
+    char region[16];
+    char cooling[16];
+    char name[4 * SITE_NAME_MAX + 1];
+};
+
+struct site_cost {
+    char part[16];
+    char value[16];
+    int64_t usd_micro;
+};
+
+struct sites {
+    struct site *v;      /* sorted by (company_id, id) */
+    size_t n, cap, nnew;
+    struct site_cost costs[SITES_MAX_COST_PARTS];
+    int ncosts;
+};
+
+extern const struct tick_phase tick_phase_sites;
+extern const struct intent_kind intent_site_create;
+
+/* Build cost of a site from the cost parts, or -1 when a part is unpriced. */
+int64_t sites_cost(const struct sites *s, const char *region, int64_t tier, const char *cooling);
+
+/* Number of sites of a company. */
+size_t sites_count(const struct sites *s, int64_t company_id);
+
+#endif
