@@ -108,6 +108,34 @@ void tick_touch(struct tick_ctx *ctx, int64_t company_id)
     ctx->touched[ctx->ntouched++] = company_id;
 }
 
+static void put_json(void *j)
+{
+    json_object_put(j);
+}
+
+void tick_alert(struct tick_ctx *ctx, int64_t company_id, const char *code, const char *level,
+                struct json_object *detail)
+{
+    struct tick_alert *grown;
+
+    if (detail && arena_defer(ctx->arena, put_json, detail) != BT_OK)
+        return; /* arena_defer released it */
+    if (ctx->replay)
+        return;
+    if (ctx->nalerts == ctx->alerts_cap) {
+        int cap = ctx->alerts_cap ? ctx->alerts_cap * 2 : 64;
+        grown = arena_alloc(ctx->arena, (size_t)cap * sizeof(*grown));
+        if (!grown)
+            return;
+        if (ctx->nalerts)
+            memcpy(grown, ctx->alerts, (size_t)ctx->nalerts * sizeof(*grown));
+        ctx->alerts = grown;
+        ctx->alerts_cap = cap;
+    }
+    ctx->alerts[ctx->nalerts++] = (struct tick_alert){company_id, code, level, detail};
+    tick_touch(ctx, company_id);
+}
+
 /* ---- hashing ---- */
 
 void tick_hash_i64(crypto_generichash_state *h, int64_t v)
@@ -391,7 +419,8 @@ static struct json_object *intent_json(const struct tick_intent *in)
 }
 
 /* Per-company player:update (every phase's company fields plus the outcome
- * of its intents) and an alert per rejected intent, on company.<cid>. */
+ * of its intents), an alert per rejected intent and the alerts the phases
+ * raised (tick_alert), on company.<cid>. */
 static void publish_companies(struct tick_ctx *ctx)
 {
     char channel[48];
@@ -432,6 +461,23 @@ static void publish_companies(struct tick_ctx *ctx)
             json_object_object_add(a, "code", json_object_new_string("intent_rejected"));
             publish_msg(ctx, channel, message(ctx, "alert", a));
         }
+        for (k = 0; k < ctx->nalerts; k++) {
+            const struct tick_alert *al = &ctx->alerts[k];
+            struct json_object *a;
+            if (al->company_id != cid)
+                continue;
+            a = json_object_new_object();
+            json_object_object_add(a, "code", json_object_new_string(al->code));
+            json_object_object_add(a, "level", json_object_new_string(al->level));
+            if (al->detail) {
+                json_object_object_foreach(al->detail, key, val)
+                {
+                    if (strcmp(key, "code") != 0 && strcmp(key, "level") != 0)
+                        json_object_object_add(a, key, json_object_get(val));
+                }
+            }
+            publish_msg(ctx, channel, message(ctx, "alert", a));
+        }
     }
 }
 
@@ -457,6 +503,8 @@ static void reset_inputs(struct tick_ctx *ctx)
     ctx->nintents = 0;
     ctx->touched = NULL;
     ctx->ntouched = ctx->touched_cap = 0;
+    ctx->alerts = NULL;
+    ctx->nalerts = ctx->alerts_cap = 0;
 }
 
 int tick_run(struct tick_ctx *ctx, struct bt_err *err)

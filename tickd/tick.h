@@ -91,8 +91,19 @@ struct tick_ctx {
     /* companies whose state or intents changed this tick (for publishing) */
     int64_t *touched;
     int ntouched, touched_cap;
+    /* alerts raised this tick (published after the commit, never replayed) */
+    struct tick_alert *alerts;
+    int nalerts, alerts_cap;
     uint8_t inputs_hash[TICK_HASH_BYTES];
     uint8_t state_hash[TICK_HASH_BYTES];
+};
+
+/* An alert for a company's private channel (see tick_alert). */
+struct tick_alert {
+    int64_t company_id;
+    const char *code;          /* static string, e.g. "rig_failure" */
+    const char *level;         /* "info", "warning" or "critical" */
+    struct json_object *detail; /* owned by the tick's arena */
 };
 
 /* A phase of the tick.  Every callback is optional.  `state` is the phase's
@@ -146,6 +157,14 @@ void *tick_state(const struct tick_ctx *ctx, const struct tick_phase *phase);
 
 /* Marks a company as changed this tick (its player:update is published). */
 void tick_touch(struct tick_ctx *ctx, int64_t company_id);
+
+/* Raises an alert for a company: published as an `alert` message on
+ * company.<cid> after the tick committed, with payload {code, level, ...the
+ * keys of detail}.  Takes ownership of detail (may be NULL).  Alerts are a
+ * notification, not state: they are not hashed and a replay drops them.
+ * Best effort on memory exhaustion (the state is committed anyway). */
+void tick_alert(struct tick_ctx *ctx, int64_t company_id, const char *code, const char *level,
+                struct json_object *detail);
 
 /* Canonical hashing helpers: fixed-width little-endian integers and
  * length-prefixed strings, so that field boundaries are unambiguous. */

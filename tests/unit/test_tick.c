@@ -149,6 +149,29 @@ static void hash_strings_are_length_prefixed(void **st)
     assert_memory_not_equal(a, b, 32);
 }
 
+static void alerts_are_kept_for_publishing_but_not_in_a_replay(void **st)
+{
+    struct fixture f;
+    struct json_object *d = json_object_new_object();
+
+    (void)st;
+    setup(&f);
+    f.ctx.replay = false;
+    json_object_object_add(d, "site_id", json_object_new_int64(7));
+    tick_alert(&f.ctx, 4, "rig_failure", "warning", d);
+    tick_alert(&f.ctx, 5, "outage", "info", NULL);
+    assert_int_equal(f.ctx.nalerts, 2);
+    assert_string_equal(f.ctx.alerts[0].code, "rig_failure");
+    assert_ptr_equal(f.ctx.alerts[0].detail, d);
+    assert_int_equal(f.ctx.alerts[1].company_id, 5);
+    /* both companies get a player:update too */
+    assert_int_equal(f.ctx.ntouched, 2);
+    f.ctx.replay = true;
+    tick_alert(&f.ctx, 4, "rig_failure", "warning", json_object_new_object());
+    assert_int_equal(f.ctx.nalerts, 2);
+    teardown(&f); /* the arena releases every detail (ASan/LSan check) */
+}
+
 static void registries_know_the_kinds(void **st)
 {
     (void)st;
@@ -164,6 +187,7 @@ int main(void)
         cmocka_unit_test(first_in_order_gets_the_money),
         cmocka_unit_test(state_hash_survives_a_snapshot_round_trip),
         cmocka_unit_test(hash_strings_are_length_prefixed),
+        cmocka_unit_test(alerts_are_kept_for_publishing_but_not_in_a_replay),
         cmocka_unit_test(registries_know_the_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
