@@ -5,7 +5,8 @@
 #                          BENCH_DIR, BENCH_VAR
 # bench_stack_stop         stops and deletes it
 # bench_token ROLE [SUB]   prints an access token signed with the stack's key
-# bench_wrk LABEL URL ARGS runs wrk -t2 -c64 and prints req/s, p50, p99, errors
+# bench_wrk LABEL URL ARGS runs wrk -t2 -c64 (BENCH_THREADS, BENCH_CONN) and
+#                          prints req/s, p50, p99, errors
 BENCH_SECS=${BENCH_SECS:-10}
 bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -52,7 +53,7 @@ PY
 bench_wrk() {
     local label=$1 url=$2; shift 2
     local out
-    out=$(wrk -t2 -c64 -d"${BENCH_SECS}s" --latency "$@" "$url")
+    out=$(wrk -t"${BENCH_THREADS:-2}" -c"${BENCH_CONN:-64}" -d"${BENCH_SECS}s" --latency "$@" "$url")
     printf '%-28s %s req/s  p50 %s  p99 %s  %s\n' "$label" \
         "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
         "$(awk '$1 == "50%" {print $2}' <<<"$out")" \

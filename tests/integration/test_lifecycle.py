@@ -136,7 +136,10 @@ def our_daemons(stack):
 
 @pytest.fixture(scope="module")
 def own():
-    with running_stack(prefix="bt-life-") as s:
+    # Production-like per-IP limit on /auth/* (the session stack lifts it for
+    # the suite's many registrations): 1 request a minute, burst 3.
+    with running_stack(prefix="bt-life-",
+                       extra_env={"BT_AUTH_RATE": "1r/m", "BT_AUTH_BURST": "3"}) as s:
         s.workers = int(s.env["BT_WORKERS"])
         yield s
 
@@ -151,6 +154,24 @@ def expected_daemons(stack):
     want = {f"bt-{svc}": 1 + stack.workers for svc in SERVICES}
     want["tickd"] = 1
     return want
+
+
+def test_nginx_limits_auth_calls_per_ip(own):
+    """nginx limit_req on /auth/*: beyond rate + burst a caller gets 429
+    problem+json from nginx itself; other locations are not affected."""
+    statuses = []
+    for i in range(8):  # distinct emails: the per-account backoff stays out of it
+        r = own.post("/auth/login", {"email": f"nobody{i}@example.test", "password": "x" * 12})
+        statuses.append(r.status_code)
+    assert 429 in statuses, statuses
+    first = statuses.index(429)
+    assert first >= 1 and all(s == 429 for s in statuses[first:]), statuses
+    assert all(s == 401 for s in statuses[:first]), statuses
+    r = own.post("/auth/login", {"email": "nobody9@example.test", "password": "x" * 12})
+    assert r.status_code == 429
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+    assert r.json()["status"] == 429
+    assert own.get("/healthz").status_code == 200
 
 
 def test_start_twice_is_idempotent(own):
