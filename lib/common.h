@@ -20,6 +20,9 @@
 #define BT_ERR (-1)
 
 #define BT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+/* The value of a macro as a string literal. */
+#define BT_STR_(x) #x
+#define BT_STR(x)  BT_STR_(x)
 #define BT_UNUSED(x) ((void)(x))
 
 #if defined(__GNUC__)

@@ -69,6 +69,10 @@ DB_STMT(q_wm_regions_save,
         "$11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[]) "
         "AS u(id, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12) "
         "WHERE s.world_id = $1 AND s.region_id = u.id");
+DB_STMT(q_wm_tick_row,
+        "INSERT INTO world_ticks (world_id, tick, game_time_s, price_uusd, difficulty, "
+        "network_hashrate_ths, height, region_price_uusd, active_event_ids) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::bigint[])");
 DB_STMT(q_wm_event_new,
         "INSERT INTO events (world_id, id, type, region, severity, magnitude, start_tick, "
         "resolution_tick, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)");
@@ -280,12 +284,46 @@ static int save_new_events(const struct world_model *wm, int64_t tick, struct db
     return BT_OK;
 }
 
+/* The tick's public figures (world_ticks, see 0008). */
+static int save_tick_row(const struct world_model *wm, int64_t tick, struct db *db,
+                         struct arena *a, struct bt_err *err)
+{
+    char prices[WORLD_NREGIONS * 40 + 4], events[WORLD_MAX_EVENTS * 21 + 4];
+    size_t n = 0, m = 0;
+    int r;
+    int64_t e;
+    const char *p[9];
+
+    prices[n++] = '{';
+    for (r = 0; r < WORLD_NREGIONS; r++)
+        n += (size_t)snprintf(prices + n, sizeof(prices) - n, "%s\"%s\":%" PRId64, r ? "," : "",
+                              world_regions[r].id, wm->regions[r].energy_price_uusd);
+    snprintf(prices + n, sizeof(prices) - n, "}");
+    events[m++] = '{';
+    for (e = 0; e < wm->nevents; e++)
+        m += (size_t)snprintf(events + m, sizeof(events) - m, "%s%" PRId64, e ? "," : "",
+                              wm->events[e].id);
+    snprintf(events + m, sizeof(events) - m, "}");
+    p[0] = i64(a, wm->world_id);
+    p[1] = i64(a, tick);
+    p[2] = i64(a, wm->game_time_s);
+    p[3] = i64(a, wm->price_uusd);
+    p[4] = i64(a, wm->difficulty);
+    p[5] = i64(a, world_model_network_hashrate_ths(wm));
+    p[6] = i64(a, wm->height);
+    p[7] = prices;
+    p[8] = events;
+    return db_exec(db, a, &q_wm_tick_row, 9, p, err) ? BT_OK : BT_ERR;
+}
+
 int world_model_persist(const struct world_model *wm, struct db *db, struct arena *a, int64_t tick,
                         struct bt_err *err)
 {
     if (save_state(wm, db, a, err) != BT_OK)
         return BT_ERR;
     if (save_regions(wm, wm->dirty_regions, db, a, err) != BT_OK)
+        return BT_ERR;
+    if (save_tick_row(wm, tick, db, a, err) != BT_OK)
         return BT_ERR;
     return save_new_events(wm, tick, db, a, err);
 }

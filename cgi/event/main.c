@@ -14,6 +14,7 @@ static const struct route routes[] = {
     {"GET", "/world", world_get, ROUTE_AUTH, 0, 0},
     {"GET", "/regions", world_regions, ROUTE_AUTH, 0, 0},
     {"GET", "/events", world_events, ROUTE_AUTH, 0, 0},
+    {"GET", "/world/history", world_history, ROUTE_AUTH, 0, 0},
     {"GET", "/intents/:id", intents_get, ROUTE_AUTH, 0, 0},
     {"POST", "/realtime/ticket", realtime_ticket, ROUTE_AUTH, 30, 60},
     {"GET", "/realtime/authorize", realtime_authorize, ROUTE_NO_RATE, 0, 0},

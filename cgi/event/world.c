@@ -7,10 +7,13 @@
  *   GET /regions                              the regions with live energy price, outage
  *                                             state by grid tier, climate and active events
  *   GET /events?active=&region=&limit=  events, newest first
+ *   GET /world/history?from=&to=&step=  per-tick figures for charts (world_ticks):
+ *                                       ticks from..to (default: the last 288),
+ *                                       every step-th tick, at most 2000 points
  *
  * The caller's world is the token's wid (the default world when it has
  * none).  Each answer is one query over rows tickd rewrites every tick
- * (world_state, region_state, events); nothing here writes.
+ * (world_state, region_state, events, world_ticks); nothing here writes.
  */
 #include "world.h"
 #include "valid.h"
@@ -23,6 +26,8 @@
 
 #define EVENTS_DEFAULT_LIMIT 50
 #define EVENTS_MAX_LIMIT     200
+#define HISTORY_DEFAULT_SPAN 288 /* two game days at 10 game minutes per tick */
+#define HISTORY_MAX_POINTS   2000
 
 /* $1 = the token's world id, 0 for the default world. */
 #define WORLD_OF_CALLER                                                                            \
@@ -198,6 +203,81 @@ int world_events(struct app *app, struct http_req *req, struct http_resp *resp, 
     json_object_object_add(o, "world", json_object_new_int64(db_i64(r, 0, 9)));
     json_object_object_add(o, "tick", json_object_new_int64(db_i64(r, 0, 10)));
     json_object_object_add(o, "events", list);
+    http_resp_json(resp, 200, o);
+    return BT_OK;
+}
+
+struct history_q {
+    int64_t from, to, step;
+};
+
+static const struct valid_rule history_rules[] = {
+    VINT(struct history_q, from, 0, 0, INT64_MAX / 4),
+    VINT(struct history_q, to, 0, 0, INT64_MAX / 4),
+    VINT(struct history_q, step, 0, 1, 10000),
+    VALID_END,
+};
+
+/* $2/$3 = from/to (NULL: defaults), $4 = step.  The first row always
+ * exists (the world) and carries the resolved range. */
+DB_STMT(q_world_history,
+        "WITH w AS (SELECT id, COALESCE($3::bigint, tick) AS hi FROM worlds "
+        "WHERE id = " WORLD_OF_CALLER "), "
+        "r AS (SELECT id, GREATEST(COALESCE($2::bigint, hi - " BT_STR(HISTORY_DEFAULT_SPAN) " + 1), 0) "
+        "AS lo, hi FROM w) "
+        "SELECT r.id, r.lo, r.hi, t.tick, t.game_time_s, t.price_uusd, t.difficulty, "
+        "t.network_hashrate_ths, t.height, t.region_price_uusd::text "
+        "FROM r LEFT JOIN world_ticks t ON t.world_id = r.id AND t.tick BETWEEN r.lo AND r.hi "
+        "AND t.tick % $4 = 0 ORDER BY t.tick LIMIT " BT_STR(HISTORY_MAX_POINTS));
+
+int world_history(struct app *app, struct http_req *req, struct http_resp *resp,
+                  struct bt_err *err)
+{
+    struct history_q q = {-1, -1, 1};
+    const char *p[4];
+    struct json_object *o, *list;
+    PGresult *r;
+    int64_t lo, hi;
+    int i;
+
+    if (valid_query(req, history_rules, &q, err) != BT_OK)
+        return BT_ERR;
+    if (q.from >= 0 && q.to >= 0 && q.from > q.to) {
+        err_field(err, "from", "range", "must not be after to");
+        return err_check_fields(err);
+    }
+    p[0] = caller_world(req);
+    p[1] = q.from >= 0 ? arena_printf(req->arena, "%" PRId64, q.from) : NULL;
+    p[2] = q.to >= 0 ? arena_printf(req->arena, "%" PRId64, q.to) : NULL;
+    p[3] = arena_printf(req->arena, "%" PRId64, q.step);
+    if (!(r = db_exec(&app->db, req->arena, &q_world_history, 4, p, err)))
+        return BT_ERR;
+    if (PQntuples(r) == 0)
+        return no_world(err);
+    lo = db_i64(r, 0, 1);
+    hi = db_i64(r, 0, 2);
+    if ((hi - lo) / q.step + 1 > HISTORY_MAX_POINTS) {
+        err_field(err, "from", "range",
+                  "the range holds more than " BT_STR(HISTORY_MAX_POINTS)
+                  " points: narrow it or raise step");
+        return err_check_fields(err);
+    }
+    list = json_object_new_array();
+    for (i = 0; i < PQntuples(r); i++) {
+        struct json_object *e;
+        if (PQgetisnull(r, i, 3))
+            continue; /* the world row without any tick in range */
+        e = json_object_new_object();
+        add_ints(e, r, i, 3, 9);
+        json_object_object_add(e, "region_price_uusd", json_col(r, i, 9));
+        json_object_array_add(list, e);
+    }
+    o = json_object_new_object();
+    json_object_object_add(o, "world", json_object_new_int64(db_i64(r, 0, 0)));
+    json_object_object_add(o, "from", json_object_new_int64(lo));
+    json_object_object_add(o, "to", json_object_new_int64(hi));
+    json_object_object_add(o, "step", json_object_new_int64(q.step));
+    json_object_object_add(o, "points", list);
     http_resp_json(resp, 200, o);
     return BT_OK;
 }

@@ -10,5 +10,7 @@ int world_get(struct app *app, struct http_req *req, struct http_resp *resp, str
 int world_regions(struct app *app, struct http_req *req, struct http_resp *resp,
                   struct bt_err *err);
 int world_events(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
+int world_history(struct app *app, struct http_req *req, struct http_resp *resp,
+                  struct bt_err *err);
 
 #endif

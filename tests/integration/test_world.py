@@ -37,7 +37,7 @@ def next_ticks(stack, player, n=1):
 
 
 def test_reads_need_a_token(stack):
-    for path in ("/world", "/regions", "/events"):
+    for path in ("/world", "/regions", "/events", "/world/history"):
         assert_problem(stack.get(path), 401)
 
 
@@ -187,3 +187,38 @@ def test_events_query_is_validated(stack, player):
                    field="region")
     body = stack.get("/events?limit=5", headers=player).json()
     assert len(body["events"]) <= 5
+
+
+def test_history_records_every_tick_for_charts(stack, player):
+    w = next_ticks(stack, player, 3)
+    h = stack.get("/world/history", headers=player)
+    assert h.status_code == 200, h.text
+    body = h.json()
+    assert body["to"] >= w["tick"] and body["step"] == 1
+    pts = body["points"]
+    ticks = [p["tick"] for p in pts]
+    # Consecutive ticks up to the latest committed one, oldest first.
+    assert ticks == list(range(ticks[0], ticks[-1] + 1)) and len(ticks) >= 3
+    last = pts[-1]
+    assert last["price_uusd"] > 0 and last["difficulty"] > 0 and last["height"] > 0
+    assert set(last["region_price_uusd"]) == {"texas", "quebec", "iceland", "kazakhstan",
+                                              "paraguay", "norway"}
+    # The same figures as the tick snapshot row (the engine's hashes joined in).
+    row = stack.sql("SELECT price_uusd, difficulty, encode(state_hash, 'hex') FROM tick_snapshot "
+                    "WHERE world_id = %s AND tick = %s", (body["world"], last["tick"]))
+    assert row and row[0][0] == last["price_uusd"] and row[0][1] == last["difficulty"]
+    assert len(row[0][2]) == 64
+    # A chosen range, downsampled.
+    lo = ticks[0]
+    r = stack.get(f"/world/history?from={lo}&to={lo + 10}&step=2", headers=player).json()
+    assert r["from"] == lo and r["to"] == lo + 10
+    assert all(p["tick"] % 2 == 0 and lo <= p["tick"] <= lo + 10 for p in r["points"])
+
+
+def test_history_rejects_bad_ranges(stack, player):
+    assert_problem(stack.get("/world/history?from=10&to=5", headers=player), 400, field="from")
+    assert_problem(stack.get("/world/history?from=0&to=100000", headers=player), 400,
+                   field="from")
+    assert_problem(stack.get("/world/history?step=0", headers=player), 400, field="step")
+    assert_problem(stack.get("/world/history?from=abc", headers=player), 400, field="from")
+    assert_problem(stack.get("/world/history?bogus=1", headers=player), 400)
