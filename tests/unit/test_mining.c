@@ -886,8 +886,8 @@ static void migration_mirrors_default_catalog(void **state)
                              expect[0] ? "," : "", mining_cooling_name(k));
             assert_string_equal(cool, expect);
             models++;
-        } else if (sscanf(line, "('%15[^']', %d, %d, %d, %d, %d, %d)", id, &pue, &wear, &haz,
-                          &sens, &oc, &slots) == 7) {
+        } else if (sscanf(line, "('%15[^']', %d, %d, %d, %d, %d, %d)", id, &pue, &wear, &haz, &sens,
+                          &oc, &slots) == 7) {
             const struct mining_cooling_type *k = &c.cooling[mining_cooling_parse(id)];
             assert_int_equal(k->pue_ppm, pue);
             assert_int_equal(k->wear_ppm, wear);
