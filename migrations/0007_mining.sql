@@ -1,6 +1,6 @@
 -- 0007_mining.sql - mining content (catalog tables admins tune) and the
--- mining state of sites: rig groups, energy contracts, wear indexes,
--- yield remainders.
+-- mining state of sites: rig groups, energy contracts, wear indexes
+-- (yield remainders travel in mining_history, 0009).
 --
 -- The content rows mirror the defaults in tickd/mining_catalog.c
 -- (tests/unit/test_mining.c checks the two agree); tickd loads these tables
@@ -157,11 +157,4 @@ CREATE TABLE mining_wear_index (
     firmware  text NOT NULL CHECK (firmware IN ('eco', 'stock', 'overclock')),
     value     bigint NOT NULL CHECK (value >= 0),
     PRIMARY KEY (world_id, region, cooling, firmware)
-);
-
--- Each company's yield remainder below one satoshi (1e-9 sat units),
--- carried between ticks so rounding never loses nor creates money.
-CREATE TABLE mining_remainders (
-    company_id  bigint PRIMARY KEY REFERENCES companies (id),
-    rem_nsat    bigint NOT NULL DEFAULT 0 CHECK (rem_nsat BETWEEN 0 AND 999999999)
 );

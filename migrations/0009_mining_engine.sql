@@ -9,10 +9,14 @@
 ALTER TABLE sites ADD COLUMN uptime_tick bigint NOT NULL DEFAULT 0;
 
 -- One row per company and tick in which it mined, paid energy, was
--- credited or had failures (a tick without any is no row: zero).
+-- credited or had failures (a tick without any is no row: zero).  Written
+-- by tickd only, in bulk every tick: no foreign keys (their per-row checks
+-- cost more than the insert).  rem_nsat is the company's yield remainder
+-- below one satoshi (1e-9 sat) after that tick, carried so rounding never
+-- loses nor creates money: tickd loads each company's latest.
 CREATE TABLE mining_history (
-    world_id      bigint NOT NULL REFERENCES worlds (id),
-    company_id    bigint NOT NULL REFERENCES companies (id),
+    world_id      bigint NOT NULL,
+    company_id    bigint NOT NULL,
     tick          bigint NOT NULL,
     hash_ghs      bigint NOT NULL CHECK (hash_ghs >= 0),
     mined_sat     bigint NOT NULL CHECK (mined_sat >= 0),
@@ -22,5 +26,6 @@ CREATE TABLE mining_history (
     uptime_ppm    integer NOT NULL CHECK (uptime_ppm BETWEEN 0 AND 1000000),
     throttle_ppm  integer NOT NULL CHECK (throttle_ppm BETWEEN 0 AND 1000000),
     failures      integer NOT NULL CHECK (failures >= 0),
+    rem_nsat      bigint NOT NULL CHECK (rem_nsat BETWEEN 0 AND 999999999),
     PRIMARY KEY (company_id, tick)
 );

@@ -20,10 +20,11 @@
  * reported back to the world model (it enters the network at the next
  * tick).  Alerts: rig failures and outages that start on a company's site.
  *
- * Persisted (only what changed): wear indexes that moved, remainders of
- * companies that mined, sites that changed or ran below 100 % (a full-uptime
- * tick is accrued on load, see 0009), rig groups marked dirty, removed
- * groups, contract changes, one history row per active company.
+ * Persisted (only what changed): wear indexes that moved, sites that
+ * changed or ran below 100 % (a full-uptime tick is accrued on load, see
+ * 0009), rig groups marked dirty, removed groups, contract changes, one
+ * history row per company with a result (it carries the company's yield
+ * remainder, which moves only then).
  */
 #include "mining_phase.h"
 #include "ledger.h"
@@ -142,8 +143,11 @@ static int adopt_site(struct tick_ctx *ctx, struct mining_state *m, const struct
 DB_STMT(q_m_sites, "SELECT id, company_id, region, grid_tier, cooling_type, capacity_w, slots, "
                    "uptime_sum_ppm, ticks_run, uptime_tick, created_tick FROM sites "
                    "WHERE world_id = $1 ORDER BY company_id, id");
-DB_STMT(q_m_rem, "SELECT r.company_id, r.rem_nsat FROM mining_remainders r JOIN companies c "
-                 "ON c.id = r.company_id WHERE c.world_id = $1 ORDER BY 1");
+/* Each mining company's remainder: that of its latest history row (the
+ * primary key walks backwards from the newest tick). */
+DB_STMT(q_m_rem, "SELECT c.company_id, (SELECT h.rem_nsat FROM mining_history h WHERE "
+                 "h.company_id = c.company_id ORDER BY h.tick DESC LIMIT 1) FROM (SELECT DISTINCT "
+                 "company_id FROM sites WHERE world_id = $1) c ORDER BY 1");
 DB_STMT(q_m_contracts,
         "SELECT e.id, e.site_id, e.kind, e.price_uusd_kwh, e.capacity_w, e.start_tick, "
         "e.end_tick, e.threshold_uusd_kwh, e.credit_uusd_kwh FROM energy_contracts e JOIN sites s "
@@ -273,7 +277,8 @@ static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
     if (!(r = db_exec(ctx->db, ctx->arena, &q_m_rem, 1, pw, err)))
         return BT_ERR;
     for (i = 0; i < PQntuples(r); i++)
-        if (mining_company_add(m, db_i64(r, i, 0), db_i64(r, i, 1), err) < 0)
+        if (mining_company_add(m, db_i64(r, i, 0), PQgetisnull(r, i, 1) ? 0 : db_i64(r, i, 1),
+                               err) < 0)
             return BT_ERR;
     if (load_sites(ctx, m, w, err) != BT_OK || load_contracts(ctx, m, w, err) != BT_OK ||
         load_rigs(ctx, m, w, err) != BT_OK)
@@ -421,9 +426,6 @@ DB_STMT(q_m_windex_up,
         "INSERT INTO mining_wear_index (world_id, region, cooling, firmware, value) SELECT $1, * "
         "FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) ON CONFLICT (world_id, "
         "region, cooling, firmware) DO UPDATE SET value = EXCLUDED.value");
-DB_STMT(q_m_rem_up, "INSERT INTO mining_remainders (company_id, rem_nsat) SELECT * FROM "
-                    "unnest($1::bigint[], $2::bigint[]) ON CONFLICT (company_id) DO UPDATE SET "
-                    "rem_nsat = EXCLUDED.rem_nsat");
 DB_STMT(q_m_sites_up,
         "UPDATE sites s SET capacity_w = u.cap, slots = u.sl, uptime_sum_ppm = u.us, "
         "ticks_run = u.tr, uptime_tick = $1 FROM unnest($2::bigint[], $3::bigint[], $4::int[], "
@@ -444,10 +446,10 @@ DB_STMT(q_m_ct_new,
         "$9)");
 DB_STMT(q_m_hist,
         "INSERT INTO mining_history (world_id, company_id, tick, hash_ghs, mined_sat, energy_wh, "
-        "energy_uusd, credit_uusd, uptime_ppm, throttle_ppm, failures) SELECT $1, u.c, $2, u.h, "
-        "u.s, u.wh, u.e, u.cr, u.up, u.th, u.f FROM unnest($3::bigint[], $4::bigint[], "
-        "$5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::int[], $10::int[], "
-        "$11::int[]) AS u(c, h, s, wh, e, cr, up, th, f)");
+        "energy_uusd, credit_uusd, uptime_ppm, throttle_ppm, failures, rem_nsat) SELECT $1, u.c, "
+        "$2, u.h, u.s, u.wh, u.e, u.cr, u.up, u.th, u.f, u.r FROM unnest($3::bigint[], "
+        "$4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::int[], "
+        "$10::int[], $11::int[], $12::bigint[]) AS u(c, h, s, wh, e, cr, up, th, f, r)");
 
 /* Runs st with n array columns built by the caller (then freed), after
  * `pre` scalar parameters. */
@@ -503,25 +505,21 @@ static int persist_windex(struct tick_ctx *ctx, struct mphase *p, const char *w,
     return exec_cols(ctx, &q_m_windex_up, pre, 1, a, 4, err);
 }
 
-static int persist_companies(struct tick_ctx *ctx, struct mphase *p, const char *w, const char *t,
-                             struct bt_err *err)
+/* One history row per company with a result; it carries the remainder
+ * (which moves only when the company hashed, i.e. had a result). */
+static int persist_companies(struct tick_ctx *ctx, struct mphase *p, const char *w,
+                             const char *t, struct bt_err *err)
 {
     const struct mining_state *m = &p->m;
-    struct pgarr r[2], h[9];
+    struct pgarr h[10];
     const char *pre[2] = {w, t};
-    int nr = 0, nh = 0;
+    int n = 0;
 
-    cols_init(r, 2);
-    cols_init(h, 9);
+    cols_init(h, 10);
     for (int c = 0; p->stepped && c < m->ncompanies; c++) {
         const struct mining_company_result *cr = &m->company_res[c];
         if (!active(cr))
             continue;
-        if (cr->hash_ghs) { /* the remainder moved */
-            pgarr_i64(&r[0], m->companies[c].id);
-            pgarr_i64(&r[1], m->companies[c].rem_nsat);
-            nr++;
-        }
         pgarr_i64(&h[0], m->companies[c].id);
         pgarr_i64(&h[1], cr->hash_ghs);
         pgarr_i64(&h[2], cr->sats);
@@ -531,22 +529,15 @@ static int persist_companies(struct tick_ctx *ctx, struct mphase *p, const char 
         pgarr_i64(&h[6], cr->uptime_ppm);
         pgarr_i64(&h[7], cr->throttle_ppm);
         pgarr_i64(&h[8], cr->failures);
-        nh++;
+        pgarr_i64(&h[9], m->companies[c].rem_nsat);
+        n++;
     }
-    if (nr == 0) {
-        pgarr_free(&r[0]);
-        pgarr_free(&r[1]);
-    } else if (exec_cols(ctx, &q_m_rem_up, NULL, 0, r, 2, err) != BT_OK) {
-        for (int k = 0; k < 9; k++)
-            pgarr_free(&h[k]);
-        return BT_ERR;
-    }
-    if (nh == 0) {
-        for (int k = 0; k < 9; k++)
+    if (n == 0) {
+        for (int k = 0; k < 10; k++)
             pgarr_free(&h[k]);
         return BT_OK;
     }
-    return exec_cols(ctx, &q_m_hist, pre, 2, h, 9, err);
+    return exec_cols(ctx, &q_m_hist, pre, 2, h, 10, err);
 }
 
 static int persist_sites(struct tick_ctx *ctx, struct mphase *p, const char *t, struct bt_err *err)

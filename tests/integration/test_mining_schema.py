@@ -59,5 +59,7 @@ def test_constraints_refuse_impossible_state(stack, site):
     stack.sql("UPDATE energy_contracts SET status = 'cancelled' WHERE site_id = %s", (site,))
     stack.sql(contract, (site + 4, site, "fixed", 0))
     refused(stack, "UPDATE sites SET cooling_type = 'fans' WHERE id = %s", (site,))
-    refused(stack, "INSERT INTO mining_remainders (company_id, rem_nsat) "
-                   "SELECT company_id, 1000000000 FROM sites WHERE id = %s", (site,))
+    refused(stack, "INSERT INTO mining_history (world_id, company_id, tick, hash_ghs, mined_sat, "
+                   "energy_wh, energy_uusd, credit_uusd, uptime_ppm, throttle_ppm, failures, "
+                   "rem_nsat) SELECT 1, company_id, -1, 0, 0, 0, 0, 0, 0, 0, 0, 1000000000 "
+                   "FROM sites WHERE id = %s", (site,))
