@@ -316,6 +316,30 @@ def test_energy_contracts_and_demand_response_credit(stack, mine_world):
     assert paid == [(credit,)]
 
 
+def test_a_company_that_cannot_pay_energy_is_throttled_never_negative(stack, mine_world):
+    wid, _ = mine_world
+    p = Player(stack, world=wid)
+    p.wait_open()
+    site = build_site(p, name="Broke")
+    # 43 S21 Pro leave about 4,300 USD: a few game days of energy.
+    add_rigs(p, site, "s21pro", 43)
+    q = ("SELECT tick, throttle_ppm, uptime_ppm, energy_uusd, mined_sat FROM mining_history "
+         "WHERE company_id = %s AND throttle_ppm < 1000000 ORDER BY tick LIMIT 1")
+    row = stack.wait_for(lambda: (stack.sql(q, (p.cid,)) or [None])[0], timeout=60,
+                         what="a throttled tick")
+    tick, throttle, uptime, energy, _ = row
+    assert uptime <= throttle < 1_000_000
+    # It paid what it had that tick and not a micro-dollar more.
+    before = stack.sql("SELECT coalesce(sum(energy_uusd), 0) FROM mining_history WHERE "
+                       "company_id = %s AND tick < %s", (p.cid, tick))[0][0]
+    bal, grant, build, rigs, paid, credit = books(stack, p.cid)
+    cash = grant - build - rigs - before + credit  # what it had when that tick ran
+    # The largest throttle it could pay: all its cash, to the cent (1e-6 of
+    # a tick's full energy bill is far below a cent here).
+    assert 0 <= cash - energy < 10_000
+    assert bal >= 0 and bal == grant - build - rigs - paid + credit
+
+
 def private_events(stack, p):
     """An open SSE connection on the player's private channel."""
     from test_realtime import SSE
@@ -340,12 +364,14 @@ def test_failures_outages_alerts_and_maintenance(stack, mine_world):
                 seen.setdefault(ev[2]["payload"]["code"], ev[2]["payload"])
             if ev[0] == "player:update" and "mining" in ev[2]["payload"]:
                 seen.setdefault("update", ev[2]["payload"]["mining"])
-            return {"rig_failure", "update"} <= set(seen)
-        stack.wait_for(until_alerts, timeout=60, interval=0, what="failure alert and update")
+            return {"rig_failure", "grid_outage", "update"} <= set(seen)
+        stack.wait_for(until_alerts, timeout=60, interval=0, what="failure and outage alerts")
     finally:
         sse.close()
     f = seen["rig_failure"]
     assert (f["site_id"], f["rig_id"]) == (site, rig) and f["count"] >= 1 and f["level"] == "warning"
+    o = seen["grid_outage"]
+    assert (o["site_id"], o["region"], o["grid_tier"]) == (site, "kazakhstan", 1)
     u = seen["update"]
     assert set(u) >= {"hashrate_ghs", "mined_sat", "energy_paid_usd_micro", "uptime_ppm",
                       "failures"}
