@@ -69,6 +69,7 @@ struct mining_model {
     int32_t wear_hazard_ppm; /* failure-rate multiplier of a worn-out rig (>= 1e6) */
     int32_t wear_loss_ppm;   /* hashrate lost at full wear */
     uint8_t cooling_mask;    /* bit (1 << enum mining_cooling) set = allowed */
+    bool retired;            /* rig_models.available = false: installed ones run, none sold */
 };
 
 struct mining_cooling_type {
@@ -341,6 +342,7 @@ enum mining_reason {
     MINING_NO_CASH,
     MINING_BAD_CONTRACT,
     MINING_NOTHING_TO_DO,
+    MINING_RETIRED_MODEL, /* no longer sold (rig_models.available = false) */
 };
 
 /* Stable machine code ("no_slots") and a human sentence for a reason. */

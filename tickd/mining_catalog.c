@@ -261,6 +261,7 @@ static const struct {
     [MINING_NO_CASH] = {"no_cash", "the company has not enough cash", 409},
     [MINING_BAD_CONTRACT] = {"bad_contract", "contract kind or term is not offered", 400},
     [MINING_NOTHING_TO_DO] = {"nothing_to_do", "nothing would change", 409},
+    [MINING_RETIRED_MODEL] = {"retired_model", "this rig model is no longer sold", 400},
 };
 
 const char *mining_reason_code(enum mining_reason r)
@@ -298,6 +299,8 @@ enum mining_reason mining_check_rig_add(const struct mining_catalog *c, int cool
     *cost = 0;
     if (m < 0)
         return MINING_UNKNOWN_MODEL;
+    if (c->models[m].retired)
+        return MINING_RETIRED_MODEL;
     if (count < 1 || count > MINING_MAX_COUNT)
         return MINING_BAD_COUNT;
     if (!(c->models[m].cooling_mask & (1u << cooling)))

@@ -13,8 +13,8 @@
 #include <string.h>
 
 DB_STMT(q_models, "SELECT position, id, name, year, hash_ghs, power_w, price_uusd, lifetime_days, "
-                  "afr_ppm, wear_hazard_ppm, wear_loss_ppm, array_to_string(cooling, ',') "
-                  "FROM rig_models ORDER BY position");
+                  "afr_ppm, wear_hazard_ppm, wear_loss_ppm, array_to_string(cooling, ','), "
+                  "NOT available FROM rig_models ORDER BY position");
 DB_STMT(q_cooling, "SELECT id, pue_ppm, wear_ppm, hazard_ppm, heat_sens_ppm, oc_headroom_ppm, "
                    "slots_per_mw FROM cooling_types");
 DB_STMT(q_tiers, "SELECT tier, capacity_kw, outage_mult_ppm FROM grid_tiers");
@@ -67,6 +67,7 @@ static int load_models(struct db *db, struct arena *a, struct mining_catalog *c,
         m->afr_ppm = (int32_t)db_i64(r, i, 8);
         m->wear_hazard_ppm = (int32_t)db_i64(r, i, 9);
         m->wear_loss_ppm = (int32_t)db_i64(r, i, 10);
+        m->retired = db_bool(r, i, 12);
     }
     return BT_OK;
 }

@@ -100,8 +100,8 @@ static void hash_catalog(const struct mining_catalog *c, crypto_generichash_stat
         crypto_generichash_update(h, (const unsigned char *)m->id, strlen(m->id) + 1);
         v[0] = m->hash_ghs, v[1] = m->power_w, v[2] = m->price_uusd, v[3] = m->lifetime_days;
         v[4] = m->afr_ppm, v[5] = m->wear_hazard_ppm, v[6] = m->wear_loss_ppm;
-        v[7] = m->cooling_mask;
-        feed(h, v, 8);
+        v[7] = m->cooling_mask, v[8] = m->retired;
+        feed(h, v, 9);
     }
     for (int i = 0; i < MINING_NCOOLING; i++) {
         const struct mining_cooling_type *k = &c->cooling[i];
@@ -451,10 +451,10 @@ struct json_object *mining_catalog_to_json(const struct mining_catalog *c)
         struct json_object *o = json_object_new_object();
         v[0] = m->year, v[1] = m->hash_ghs, v[2] = m->power_w, v[3] = m->price_uusd;
         v[4] = m->lifetime_days, v[5] = m->afr_ppm, v[6] = m->wear_hazard_ppm;
-        v[7] = m->wear_loss_ppm, v[8] = m->cooling_mask;
+        v[7] = m->wear_loss_ppm, v[8] = m->cooling_mask, v[9] = m->retired;
         json_object_object_add(o, "id", json_object_new_string(m->id));
         json_object_object_add(o, "name", json_object_new_string(m->name));
-        json_object_object_add(o, "v", ints(v, 9));
+        json_object_object_add(o, "v", ints(v, 10));
         json_object_array_add(a, o);
     }
     json_object_object_add(j, "models", a);
@@ -502,7 +502,7 @@ int mining_catalog_from_json(struct mining_catalog *c, struct json_object *j, st
         struct json_object *o = json_object_array_get_idx(a, (size_t)i), *id, *name, *vals;
         if (!json_object_object_get_ex(o, "id", &id) ||
             !json_object_object_get_ex(o, "name", &name) ||
-            !json_object_object_get_ex(o, "v", &vals) || !ints_in(vals, v, 9) ||
+            !json_object_object_get_ex(o, "v", &vals) || !ints_in(vals, v, 10) ||
             strlen(json_object_get_string(id)) >= sizeof(m->id) ||
             strlen(json_object_get_string(name)) >= sizeof(m->name))
             return err_internal(err, "mining catalog snapshot: bad model %d", i);
@@ -512,6 +512,7 @@ int mining_catalog_from_json(struct mining_catalog *c, struct json_object *j, st
         m->lifetime_days = (int32_t)v[4], m->afr_ppm = (int32_t)v[5];
         m->wear_hazard_ppm = (int32_t)v[6], m->wear_loss_ppm = (int32_t)v[7];
         m->cooling_mask = (uint8_t)v[8];
+        m->retired = v[9] != 0;
     }
     if (!json_object_object_get_ex(j, "cooling", &a) || !json_object_is_type(a, json_type_array) ||
         json_object_array_length(a) != MINING_NCOOLING)

@@ -214,7 +214,9 @@ int rigs_add(struct app *app, struct http_req *req, struct http_resp *resp, stru
     why = mining_check_rig_add(v.cat, v.cooling, v.capacity_w, v.slots, &v.use, in.model, in.count,
                                v.cash, &cost);
     if (why != MINING_OK)
-        return mining_reason_err(why, why == MINING_UNKNOWN_MODEL ? "model" : "count", err);
+        return mining_reason_err(
+            why, why == MINING_UNKNOWN_MODEL || why == MINING_RETIRED_MODEL ? "model" : "count",
+            err);
     return intent_record(app, req, resp, "site.rig.add", req->json, err);
 }
 

@@ -145,6 +145,13 @@ def test_rigs_pages_and_catalog(stack):
     assert [g["id"] for g in rest["items"]] == ids[2:] and rest["next_after"] is None
     assert_problem(p.stack.get(f"/site/{site}/rigs", params={"limit": 0}, headers=p.h), 400,
                    field="limit")
+    # A retired model is no longer sold (its installed rigs keep running).
+    stack.sql("UPDATE rig_models SET available = false WHERE id = 's17pro'")
+    try:
+        assert_problem(post(p, "/site/rig/add", {"site_id": site, "model": "s17pro", "count": 1}),
+                       400, field="model")
+    finally:
+        stack.sql("UPDATE rig_models SET available = true WHERE id = 's17pro'")
     cat = p.stack.get("/rigs/catalog", headers=p.h).json()
     s21 = next(m for m in cat["models"] if m["id"] == "s21")
     assert (s21["hash_ghs"], s21["power_w"], s21["price_usd_micro"]) == \

@@ -752,6 +752,11 @@ static void validation_reasons(void **state)
     assert_int_equal(
         mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s99", 1, 1LL << 50, &cost),
         MINING_UNKNOWN_MODEL);
+    c.models[mining_model_find(&c, "s9")].retired = true; /* installed ones keep running */
+    assert_int_equal(
+        mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s9", 1, 1LL << 50, &cost),
+        MINING_RETIRED_MODEL);
+    c.models[mining_model_find(&c, "s9")].retired = false;
     assert_int_equal(
         mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 0, 1LL << 50, &cost),
         MINING_BAD_COUNT);
@@ -943,6 +948,7 @@ static void catalog_json_round_trip(void **state)
     a.models[3].price_uusd += 7; /* not the default: the snapshot carries it */
     a.cooling[MINING_HYDRO].slots_per_mw = 111;
     a.terms[MINING_FIXED].max_ticks = 77;
+    a.models[0].retired = true;
     j = mining_catalog_to_json(&a);
     assert_int_equal(mining_catalog_from_json(&b, j, &err), BT_OK);
     assert_int_equal(b.nmodels, a.nmodels);
@@ -953,6 +959,7 @@ static void catalog_json_round_trip(void **state)
                             sizeof(a.models[i]) - offsetof(struct mining_model, year));
     }
     assert_int_equal(b.models[3].price_uusd, a.models[3].price_uusd);
+    assert_true(b.models[0].retired && !b.models[1].retired);
     assert_int_equal(b.cooling[MINING_HYDRO].slots_per_mw, 111);
     assert_string_equal(b.cooling[MINING_HYDRO].id, "hydro");
     assert_int_equal(b.terms[MINING_FIXED].max_ticks, 77);
