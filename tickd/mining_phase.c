@@ -507,8 +507,8 @@ static int persist_windex(struct tick_ctx *ctx, struct mphase *p, const char *w,
 
 /* One history row per company with a result; it carries the remainder
  * (which moves only when the company hashed, i.e. had a result). */
-static int persist_companies(struct tick_ctx *ctx, struct mphase *p, const char *w,
-                             const char *t, struct bt_err *err)
+static int persist_companies(struct tick_ctx *ctx, struct mphase *p, const char *w, const char *t,
+                             struct bt_err *err)
 {
     const struct mining_state *m = &p->m;
     struct pgarr h[10];
