@@ -210,6 +210,16 @@ def test_rig_orders_are_checked_and_owned(stack):
     assert_problem(post(p, "/site/energy/contract", {"site_id": site, "kind": "fixed",
                                                      "ticks": 5}), 400, field="ticks")
     assert_problem(post(p, "/site/energy/cancel", {"site_id": site}), 409)
+    # Idempotency-Key: a retry is the same intent, applied once; the key on another body is refused
+    body = {"site_id": site, "model": "s9", "count": 1}
+    r1, r2 = post(p, "/site/rig/add", body, key="once-1"), post(p, "/site/rig/add", body, key="once-1")
+    assert r1.status_code == r2.status_code == 202
+    assert r1.json()["intent_id"] == r2.json()["intent_id"]
+    assert_problem(post(p, "/site/rig/add", dict(body, count=2), key="once-1"), 422)
+    applied(p, r1)
+    assert stack.sql("SELECT count FROM site_rigs WHERE id = %s", (r1.json()["intent_id"],)) == [(1,)]
+    applied(p, post(p, "/site/rig/remove", {"site_id": site, "rig_id": r1.json()["intent_id"],
+                                            "count": 1}))
     # remove and firmware apply
     applied(p, post(p, "/site/rig/firmware", {"site_id": site, "rig_id": rig, "firmware": "eco"}))
     applied(p, post(p, "/site/rig/remove", {"site_id": site, "rig_id": rig, "count": 1}))
