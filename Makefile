@@ -99,6 +99,10 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(TICKD_LIBOBJ) $(LIB_A)
 
 # The market service validates orders with tickd's pure rules (market_instr.c).
 $(BUILD)/bin/bt-market: $(BUILD)/tickd/market_instr.o
+# The site service pre-checks rigs with tickd's mining rules and catalog loader.
+$(BUILD)/cgi/site/%.o: CFLAGS += -Itickd
+$(BUILD)/bin/bt-site: $(BUILD)/tickd/mining_catalog.o $(BUILD)/tickd/mining_db.o \
+                     $(BUILD)/tickd/mining.o
 
 asan: all
 

@@ -1,6 +1,6 @@
 -- 0007_mining.sql - mining content (catalog tables admins tune) and the
--- mining state of sites: rig groups, energy contracts, wear indexes,
--- yield remainders.
+-- mining state of sites: rig groups, energy contracts, wear indexes
+-- (yield remainders travel in mining_history, 0009).
 --
 -- The content rows mirror the defaults in tickd/mining_catalog.c
 -- (tests/unit/test_mining.c checks the two agree); tickd loads these tables
@@ -48,7 +48,6 @@ INSERT INTO rig_models (position, id, name, year, hash_ghs, power_w, price_uusd,
 CREATE TABLE cooling_types (
     id                 text PRIMARY KEY CHECK (id IN ('air', 'hydro', 'immersion')),
     pue_ppm            integer NOT NULL CHECK (pue_ppm BETWEEN 1000000 AND 3000000),
-    build_uusd_per_kw  bigint NOT NULL CHECK (build_uusd_per_kw >= 0),
     wear_ppm           integer NOT NULL CHECK (wear_ppm > 0),
     hazard_ppm         integer NOT NULL CHECK (hazard_ppm > 0),
     heat_sens_ppm      integer NOT NULL CHECK (heat_sens_ppm BETWEEN 0 AND 2000000),
@@ -56,25 +55,26 @@ CREATE TABLE cooling_types (
     slots_per_mw       integer NOT NULL CHECK (slots_per_mw > 0)
 );
 
--- id, PUE, build per kW, wear, hazard, heat sensitivity, overclock headroom, slots per MW
+-- The build price of a site is not here: site_cost_parts (0005) is its one
+-- source (region + grid tier + cooling parts); these tables give its shape.
+-- id, PUE, wear, hazard, heat sensitivity, overclock headroom, slots per MW
 INSERT INTO cooling_types VALUES
-('air', 1150000, 120000000, 1000000, 1000000, 1000000, 100000, 250),
-('hydro', 1080000, 300000000, 800000, 800000, 500000, 200000, 180),
-('immersion', 1050000, 400000000, 600000, 600000, 300000, 300000, 220);
+('air', 1150000, 1000000, 1000000, 1000000, 100000, 250),
+('hydro', 1080000, 800000, 800000, 500000, 200000, 180),
+('immersion', 1050000, 600000, 600000, 300000, 300000, 220);
 
 CREATE TABLE grid_tiers (
     tier             integer PRIMARY KEY CHECK (tier BETWEEN 1 AND 3),
     capacity_kw      bigint NOT NULL CHECK (capacity_kw > 0),
-    connect_uusd     bigint NOT NULL CHECK (connect_uusd >= 0),
     -- reliability: multiplies the world model's regional outage rate
     outage_mult_ppm  integer NOT NULL CHECK (outage_mult_ppm >= 0)
 );
 
--- tier, capacity kW, connection cost, outage multiplier
+-- tier, capacity kW, outage multiplier
 INSERT INTO grid_tiers VALUES
-(1, 500, 25000000000, 2000000),
-(2, 2000, 150000000000, 1000000),
-(3, 10000, 900000000000, 400000);
+(1, 500, 2000000),
+(2, 2000, 1000000),
+(3, 10000, 400000);
 
 -- Terms the game offers, relative to the region's reference price.
 CREATE TABLE energy_contract_kinds (
@@ -115,7 +115,7 @@ ALTER TABLE sites
 -- wear0_ppm plus the growth of mining_wear_index since windex0: rows change
 -- only on events (install, firmware, failure, maintenance, removal).
 CREATE TABLE site_rigs (
-    id              bigserial PRIMARY KEY,
+    id              bigint PRIMARY KEY,  -- the id of the rig.add intent that installed it
     site_id         bigint NOT NULL REFERENCES sites (id),
     model           text NOT NULL REFERENCES rig_models (id),
     firmware        text NOT NULL DEFAULT 'stock' CHECK (firmware IN ('eco', 'stock', 'overclock')),
@@ -130,7 +130,7 @@ CREATE TABLE site_rigs (
 CREATE INDEX site_rigs_site ON site_rigs (site_id);
 
 CREATE TABLE energy_contracts (
-    id                  bigserial PRIMARY KEY,
+    id                  bigint PRIMARY KEY,  -- the id of the intent that signed it
     site_id             bigint NOT NULL REFERENCES sites (id),
     kind                text NOT NULL REFERENCES energy_contract_kinds (id) CHECK (kind <> 'spot'),
     price_uusd_kwh      bigint NOT NULL CHECK (price_uusd_kwh > 0),
@@ -157,11 +157,4 @@ CREATE TABLE mining_wear_index (
     firmware  text NOT NULL CHECK (firmware IN ('eco', 'stock', 'overclock')),
     value     bigint NOT NULL CHECK (value >= 0),
     PRIMARY KEY (world_id, region, cooling, firmware)
-);
-
--- Each company's yield remainder below one satoshi (1e-9 sat units),
--- carried between ticks so rounding never loses nor creates money.
-CREATE TABLE mining_remainders (
-    company_id  bigint PRIMARY KEY REFERENCES companies (id),
-    rem_nsat    bigint NOT NULL DEFAULT 0 CHECK (rem_nsat BETWEEN 0 AND 999999999)
 );

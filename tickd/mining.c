@@ -392,13 +392,19 @@ int mining_group_add(struct mining_state *s, const struct mining_group *g, struc
     return i;
 }
 
-static int64_t wear_at(const struct mining_catalog *cat, const struct mining_group *g, int64_t idx)
+int64_t mining_wear(const struct mining_catalog *cat, int model, int64_t wear0_ppm, int64_t windex0,
+                    int64_t index)
 {
-    int64_t life = (int64_t)cat->models[g->model].lifetime_days * 86400;
-    int64_t w = g->wear0_ppm + (idx - g->windex0) / life;
+    int64_t life = (int64_t)cat->models[model].lifetime_days * 86400;
+    int64_t w = wear0_ppm + (index - windex0) / life;
 
     /* Clamped both ways: a loaded anchor ahead of the index must not make rigs faster. */
     return w > MINING_PPM ? MINING_PPM : w < 0 ? 0 : w;
+}
+
+static int64_t wear_at(const struct mining_catalog *cat, const struct mining_group *g, int64_t idx)
+{
+    return mining_wear(cat, g->model, g->wear0_ppm, g->windex0, idx);
 }
 
 int64_t mining_group_wear(const struct mining_state *s, const struct mining_group *g)
@@ -681,8 +687,7 @@ static void site_groups(struct step *st, int si)
         wsum += g->count * w1;
         dsum += g->count * (w1 - w0);
         if (online > 0) {
-            int64_t per =
-                k->hash_ghs * (MINING_PPM - md->wear_loss_ppm * w0 / MINING_PPM) / MINING_PPM;
+            int64_t per = mining_worn_hash_ghs(md, k->hash_ghs, w0);
             /* Failure rate grows with the square of wear up to the model's worn-out factor. */
             int64_t wf = MINING_PPM + ((int64_t)md->wear_hazard_ppm - MINING_PPM) *
                                           (w0 * w0 / MINING_PPM) / MINING_PPM;

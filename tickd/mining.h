@@ -69,12 +69,12 @@ struct mining_model {
     int32_t wear_hazard_ppm; /* failure-rate multiplier of a worn-out rig (>= 1e6) */
     int32_t wear_loss_ppm;   /* hashrate lost at full wear */
     uint8_t cooling_mask;    /* bit (1 << enum mining_cooling) set = allowed */
+    bool retired;            /* rig_models.available = false: installed ones run, none sold */
 };
 
 struct mining_cooling_type {
     char id[16];     /* "air", "hydro", "immersion" */
     int32_t pue_ppm; /* facility power / IT power at nominal heat */
-    int64_t build_uusd_per_kw;
     int32_t wear_ppm;        /* wear-rate multiplier */
     int32_t hazard_ppm;      /* failure-rate multiplier */
     int32_t heat_sens_ppm;   /* how much regional heat reaches the rigs */
@@ -85,7 +85,6 @@ struct mining_cooling_type {
 struct mining_grid_tier {
     int32_t tier;            /* 1..3 */
     int64_t capacity_kw;     /* grid connection */
-    int64_t connect_uusd;    /* connection cost */
     int32_t outage_mult_ppm; /* for the world model's outage draws (reliability) */
 };
 
@@ -291,6 +290,26 @@ void mining_site_set_contract(struct mining_state *s, int si, const struct minin
  * longer line up.  Meant after loading and now and then after many adds. */
 int mining_reorder(struct mining_state *s, struct bt_err *err);
 
+/* Wear (ppm, 0..1e6) of rigs of `model` anchored at (wear0, windex0) when
+ * their class's wear index is `index`. */
+int64_t mining_wear(const struct mining_catalog *cat, int model, int64_t wear0_ppm, int64_t windex0,
+                    int64_t index);
+/* Hashrate of one rig of md whose firmware gives fw_hash_ghs, at wear_ppm. */
+static inline int64_t mining_worn_hash_ghs(const struct mining_model *md, int64_t fw_hash_ghs,
+                                           int64_t wear_ppm)
+{
+    return fw_hash_ghs * (MINING_PPM - md->wear_loss_ppm * wear_ppm / MINING_PPM) / MINING_PPM;
+}
+/* What `online` rigs deliver at nominal heat, for reads (the step is
+ * authoritative): hashrate (GH/s) and facility power (W, with PUE). */
+void mining_rig_nominal(const struct mining_catalog *c, int model, int firmware, int cooling,
+                        int64_t online, int64_t wear_ppm, int64_t *hash_ghs, int64_t *power_w);
+/* Energy cost (micro-USD, rounded up) of a site drawing power_w for one
+ * tick of tick_secs at regional spot price `spot`, under contract c (id 0:
+ * spot) as the step prices it; 0 when demand response curtails it. */
+int64_t mining_energy_estimate(const struct mining_contract *c, int64_t tick, int64_t spot,
+                               int64_t power_w, int64_t tick_secs);
+
 /* Current wear of a group (ppm, capped at 1e6). */
 int64_t mining_group_wear(const struct mining_state *s, const struct mining_group *g);
 
@@ -323,6 +342,7 @@ enum mining_reason {
     MINING_NO_CASH,
     MINING_BAD_CONTRACT,
     MINING_NOTHING_TO_DO,
+    MINING_RETIRED_MODEL, /* no longer sold (rig_models.available = false) */
 };
 
 /* Stable machine code ("no_slots") and a human sentence for a reason. */
@@ -341,7 +361,6 @@ struct mining_site_use {
 int64_t mining_rig_power_w(const struct mining_catalog *c, int model, int firmware, int cooling,
                            int64_t count);
 
-int64_t mining_site_build_cost(const struct mining_catalog *c, int tier, int cooling);
 void mining_site_shape(const struct mining_catalog *c, int tier, int cooling, int64_t *capacity_w,
                        int32_t *slots);
 int64_t mining_rig_cost(const struct mining_catalog *c, int model, int64_t count);
@@ -349,8 +368,6 @@ int64_t mining_maintenance_cost(const struct mining_catalog *c, int model, int64
                                 int64_t failed);
 int64_t mining_maintenance_ticks(const struct mining_catalog *c, int64_t tick_secs);
 
-enum mining_reason mining_check_site(const struct mining_catalog *c, const char *region, int tier,
-                                     const char *cooling, int64_t cash_uusd, int64_t *cost);
 enum mining_reason mining_check_rig_add(const struct mining_catalog *c, int cooling,
                                         int64_t capacity_w, int32_t slots,
                                         const struct mining_site_use *use, const char *model,
@@ -375,6 +392,10 @@ void mining_site_use(const struct mining_state *s, int si, struct mining_site_us
 void mining_hash(const struct mining_state *s, crypto_generichash_state *h);
 /* Full snapshot (entities sorted by id).  Caller owns the result (json_object_put). */
 struct json_object *mining_to_json(const struct mining_state *s);
+/* The catalog as JSON and back (a phase snapshots it beside the state, so a
+ * replay uses the catalog of the live tick).  Caller owns the result. */
+struct json_object *mining_catalog_to_json(const struct mining_catalog *c);
+int mining_catalog_from_json(struct mining_catalog *c, struct json_object *j, struct bt_err *err);
 /* Replaces s's entities with a snapshot's (s initialised with its catalog). */
 int mining_from_json(struct mining_state *s, struct json_object *j, struct bt_err *err);
 

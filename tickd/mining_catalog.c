@@ -42,18 +42,20 @@ static const struct mining_model default_models[] = {
      80000, MASK_IMMERSION},
 };
 
-/* id, PUE, build USD/kW, wear, hazard, heat sensitivity, OC headroom, slots/MW */
+/* id, PUE, wear, hazard, heat sensitivity, OC headroom, slots/MW.  A site's
+ * build price is not content of this module: site_cost_parts (0005, the
+ * sites phase) is its one source; cooling and tier give the site's shape. */
 static const struct mining_cooling_type default_cooling[MINING_NCOOLING] = {
-    {"air", 1150000, USD(120), 1000000, 1000000, 1000000, 100000, 250},
-    {"hydro", 1080000, USD(300), 800000, 800000, 500000, 200000, 180},
-    {"immersion", 1050000, USD(400), 600000, 600000, 300000, 300000, 220},
+    {"air", 1150000, 1000000, 1000000, 1000000, 100000, 250},
+    {"hydro", 1080000, 800000, 800000, 500000, 200000, 180},
+    {"immersion", 1050000, 600000, 600000, 300000, 300000, 220},
 };
 
-/* tier, capacity kW, connection cost, outage multiplier */
+/* tier, capacity kW, outage multiplier */
 static const struct mining_grid_tier default_tiers[MINING_NTIERS] = {
-    {1, 500, USD(25000), 2000000},
-    {2, 2000, USD(150000), 1000000},
-    {3, 10000, USD(900000), 400000},
+    {1, 500, 2000000},
+    {2, 2000, 1000000},
+    {3, 10000, 400000},
 };
 
 /* price, DR threshold, DR credit (all x reference price), term bounds in ticks */
@@ -190,10 +192,32 @@ void mining_site_shape(const struct mining_catalog *c, int tier, int cooling, in
     *slots = (int32_t)(kw * c->cooling[cooling].slots_per_mw / 1000);
 }
 
-int64_t mining_site_build_cost(const struct mining_catalog *c, int tier, int cooling)
+void mining_rig_nominal(const struct mining_catalog *c, int model, int firmware, int cooling,
+                        int64_t online, int64_t wear_ppm, int64_t *hash_ghs, int64_t *power_w)
 {
-    return c->tiers[tier - 1].connect_uusd +
-           c->tiers[tier - 1].capacity_kw * c->cooling[cooling].build_uusd_per_kw;
+    struct mining_fw_factors f;
+    const struct mining_model *md = &c->models[model];
+
+    mining_fw_factors(c, firmware, cooling, &f);
+    *hash_ghs = online * mining_worn_hash_ghs(md, md->hash_ghs * f.hash_ppm / MINING_PPM, wear_ppm);
+    *power_w = mining_rig_power_w(c, model, firmware, cooling, online);
+}
+
+int64_t mining_energy_estimate(const struct mining_contract *c, int64_t tick, int64_t spot,
+                               int64_t power_w, int64_t tick_secs)
+{
+    __int128 num;
+    int64_t covered = 0;
+    bool on = c->id && c->kind != MINING_SPOT && c->start_tick <= tick && tick < c->end_tick;
+
+    if (on && c->kind == MINING_DEMAND_RESPONSE && spot > c->threshold_uusd_kwh)
+        return 0;
+    if (on)
+        covered = power_w < c->capacity_w ? power_w : c->capacity_w;
+    /* W x uusd/kWh x s / (1000 W/kW x 3600 s/h) */
+    num = ((__int128)covered * (on ? c->price_uusd_kwh : 0) + (__int128)(power_w - covered) * spot) *
+          tick_secs;
+    return (int64_t)((num + 3600000 - 1) / 3600000);
 }
 
 int64_t mining_rig_cost(const struct mining_catalog *c, int model, int64_t count)
@@ -237,6 +261,7 @@ static const struct {
     [MINING_NO_CASH] = {"no_cash", "the company has not enough cash", 409},
     [MINING_BAD_CONTRACT] = {"bad_contract", "contract kind or term is not offered", 400},
     [MINING_NOTHING_TO_DO] = {"nothing_to_do", "nothing would change", 409},
+    [MINING_RETIRED_MODEL] = {"retired_model", "this rig model is no longer sold", 400},
 };
 
 const char *mining_reason_code(enum mining_reason r)
@@ -264,22 +289,6 @@ int mining_reason_err(enum mining_reason r, const char *field, struct bt_err *er
 
 /* ---- checks ---- */
 
-enum mining_reason mining_check_site(const struct mining_catalog *c, const char *region, int tier,
-                                     const char *cooling, int64_t cash_uusd, int64_t *cost)
-{
-    int cool = mining_cooling_parse(cooling);
-
-    *cost = 0;
-    if (mining_region_parse(region) < 0)
-        return MINING_BAD_REGION;
-    if (tier < 1 || tier > MINING_NTIERS)
-        return MINING_BAD_TIER;
-    if (cool < 0)
-        return MINING_BAD_COOLING;
-    *cost = mining_site_build_cost(c, tier, cool);
-    return cash_uusd < *cost ? MINING_NO_CASH : MINING_OK;
-}
-
 enum mining_reason mining_check_rig_add(const struct mining_catalog *c, int cooling,
                                         int64_t capacity_w, int32_t slots,
                                         const struct mining_site_use *use, const char *model,
@@ -290,6 +299,8 @@ enum mining_reason mining_check_rig_add(const struct mining_catalog *c, int cool
     *cost = 0;
     if (m < 0)
         return MINING_UNKNOWN_MODEL;
+    if (c->models[m].retired)
+        return MINING_RETIRED_MODEL;
     if (count < 1 || count > MINING_MAX_COUNT)
         return MINING_BAD_COUNT;
     if (!(c->models[m].cooling_mask & (1u << cooling)))

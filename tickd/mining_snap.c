@@ -16,6 +16,7 @@
 #include "mining.h"
 #include "rng.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,18 +100,18 @@ static void hash_catalog(const struct mining_catalog *c, crypto_generichash_stat
         crypto_generichash_update(h, (const unsigned char *)m->id, strlen(m->id) + 1);
         v[0] = m->hash_ghs, v[1] = m->power_w, v[2] = m->price_uusd, v[3] = m->lifetime_days;
         v[4] = m->afr_ppm, v[5] = m->wear_hazard_ppm, v[6] = m->wear_loss_ppm;
-        v[7] = m->cooling_mask;
-        feed(h, v, 8);
+        v[7] = m->cooling_mask, v[8] = m->retired;
+        feed(h, v, 9);
     }
     for (int i = 0; i < MINING_NCOOLING; i++) {
         const struct mining_cooling_type *k = &c->cooling[i];
-        v[0] = k->pue_ppm, v[1] = k->build_uusd_per_kw, v[2] = k->wear_ppm, v[3] = k->hazard_ppm;
-        v[4] = k->heat_sens_ppm, v[5] = k->oc_headroom_ppm, v[6] = k->slots_per_mw;
-        feed(h, v, 7);
+        v[0] = k->pue_ppm, v[1] = k->wear_ppm, v[2] = k->hazard_ppm, v[3] = k->heat_sens_ppm;
+        v[4] = k->oc_headroom_ppm, v[5] = k->slots_per_mw;
+        feed(h, v, 6);
     }
     for (int i = 0; i < MINING_NTIERS; i++) {
-        v[0] = c->tiers[i].capacity_kw, v[1] = c->tiers[i].connect_uusd;
-        feed(h, v, 2);
+        v[0] = c->tiers[i].capacity_kw;
+        feed(h, v, 1);
     }
     v[0] = c->maint_restore_ppm;
     feed(h, v, 1);
@@ -412,5 +413,140 @@ int mining_from_json(struct mining_state *s, struct json_object *j, struct bt_er
     for (size_t i = 0; i < json_object_array_length(a); i++)
         if (group_from(s, json_object_array_get_idx(a, i), err) != BT_OK)
             return BT_ERR;
+    return BT_OK;
+}
+
+/* ---- the catalog as JSON (replays price and size exactly as the live tick) ---- */
+
+static struct json_object *ints(const int64_t *v, int n)
+{
+    struct json_object *a = json_object_new_array_ext(n);
+
+    for (int i = 0; i < n; i++)
+        json_object_array_add(a, json_object_new_int64(v[i]));
+    return a;
+}
+
+/* Reads n integers of array a into v; false unless a is exactly that. */
+static bool ints_in(struct json_object *a, int64_t *v, int n)
+{
+    if (!json_object_is_type(a, json_type_array) || (int)json_object_array_length(a) != n)
+        return false;
+    for (int i = 0; i < n; i++) {
+        struct json_object *x = json_object_array_get_idx(a, (size_t)i);
+        if (!json_object_is_type(x, json_type_int))
+            return false;
+        v[i] = json_object_get_int64(x);
+    }
+    return true;
+}
+
+struct json_object *mining_catalog_to_json(const struct mining_catalog *c)
+{
+    struct json_object *j = json_object_new_object(), *a = json_object_new_array();
+    int64_t v[10];
+
+    for (int i = 0; i < c->nmodels; i++) {
+        const struct mining_model *m = &c->models[i];
+        struct json_object *o = json_object_new_object();
+        v[0] = m->year, v[1] = m->hash_ghs, v[2] = m->power_w, v[3] = m->price_uusd;
+        v[4] = m->lifetime_days, v[5] = m->afr_ppm, v[6] = m->wear_hazard_ppm;
+        v[7] = m->wear_loss_ppm, v[8] = m->cooling_mask, v[9] = m->retired;
+        json_object_object_add(o, "id", json_object_new_string(m->id));
+        json_object_object_add(o, "name", json_object_new_string(m->name));
+        json_object_object_add(o, "v", ints(v, 10));
+        json_object_array_add(a, o);
+    }
+    json_object_object_add(j, "models", a);
+    a = json_object_new_array();
+    for (int i = 0; i < MINING_NCOOLING; i++) {
+        const struct mining_cooling_type *k = &c->cooling[i];
+        v[0] = k->pue_ppm, v[1] = k->wear_ppm, v[2] = k->hazard_ppm, v[3] = k->heat_sens_ppm;
+        v[4] = k->oc_headroom_ppm, v[5] = k->slots_per_mw;
+        json_object_array_add(a, ints(v, 6));
+    }
+    json_object_object_add(j, "cooling", a);
+    a = json_object_new_array();
+    for (int i = 0; i < MINING_NTIERS; i++) {
+        v[0] = c->tiers[i].capacity_kw, v[1] = c->tiers[i].outage_mult_ppm;
+        json_object_array_add(a, ints(v, 2));
+    }
+    json_object_object_add(j, "tiers", a);
+    a = json_object_new_array();
+    for (int i = 0; i < MINING_NCONTRACT; i++) {
+        const struct mining_contract_terms *t = &c->terms[i];
+        v[0] = t->price_ppm, v[1] = t->threshold_ppm, v[2] = t->credit_ppm;
+        v[3] = t->min_ticks, v[4] = t->max_ticks;
+        json_object_array_add(a, ints(v, 5));
+    }
+    json_object_object_add(j, "terms", a);
+    v[0] = c->maint_service_ppm, v[1] = c->maint_repair_ppm, v[2] = c->maint_restore_ppm;
+    v[3] = c->maint_downtime_secs, v[4] = c->nominal_heat_ppm;
+    json_object_object_add(j, "params", ints(v, 5));
+    return j;
+}
+
+int mining_catalog_from_json(struct mining_catalog *c, struct json_object *j, struct bt_err *err)
+{
+    struct json_object *a, *x;
+    int64_t v[10];
+    int n;
+
+    memset(c, 0, sizeof(*c));
+    if (!json_object_object_get_ex(j, "models", &a) || !json_object_is_type(a, json_type_array) ||
+        (n = (int)json_object_array_length(a)) > MINING_MAX_MODELS)
+        return err_internal(err, "mining catalog snapshot: bad models");
+    c->nmodels = n;
+    for (int i = 0; i < n; i++) {
+        struct mining_model *m = &c->models[i];
+        struct json_object *o = json_object_array_get_idx(a, (size_t)i), *id, *name, *vals;
+        if (!json_object_object_get_ex(o, "id", &id) ||
+            !json_object_object_get_ex(o, "name", &name) ||
+            !json_object_object_get_ex(o, "v", &vals) || !ints_in(vals, v, 10) ||
+            strlen(json_object_get_string(id)) >= sizeof(m->id) ||
+            strlen(json_object_get_string(name)) >= sizeof(m->name))
+            return err_internal(err, "mining catalog snapshot: bad model %d", i);
+        snprintf(m->id, sizeof(m->id), "%s", json_object_get_string(id));
+        snprintf(m->name, sizeof(m->name), "%s", json_object_get_string(name));
+        m->year = (int32_t)v[0], m->hash_ghs = v[1], m->power_w = v[2], m->price_uusd = v[3];
+        m->lifetime_days = (int32_t)v[4], m->afr_ppm = (int32_t)v[5];
+        m->wear_hazard_ppm = (int32_t)v[6], m->wear_loss_ppm = (int32_t)v[7];
+        m->cooling_mask = (uint8_t)v[8];
+        m->retired = v[9] != 0;
+    }
+    if (!json_object_object_get_ex(j, "cooling", &a) || !json_object_is_type(a, json_type_array) ||
+        json_object_array_length(a) != MINING_NCOOLING)
+        return err_internal(err, "mining catalog snapshot: bad cooling");
+    for (int i = 0; i < MINING_NCOOLING; i++) {
+        struct mining_cooling_type *k = &c->cooling[i];
+        if (!ints_in(json_object_array_get_idx(a, (size_t)i), v, 6))
+            return err_internal(err, "mining catalog snapshot: bad cooling %d", i);
+        snprintf(k->id, sizeof(k->id), "%s", mining_cooling_name(i));
+        k->pue_ppm = (int32_t)v[0], k->wear_ppm = (int32_t)v[1], k->hazard_ppm = (int32_t)v[2];
+        k->heat_sens_ppm = (int32_t)v[3], k->oc_headroom_ppm = (int32_t)v[4];
+        k->slots_per_mw = (int32_t)v[5];
+    }
+    if (!json_object_object_get_ex(j, "tiers", &a) || !json_object_is_type(a, json_type_array) ||
+        json_object_array_length(a) != MINING_NTIERS)
+        return err_internal(err, "mining catalog snapshot: bad tiers");
+    for (int i = 0; i < MINING_NTIERS; i++) {
+        if (!ints_in(json_object_array_get_idx(a, (size_t)i), v, 2))
+            return err_internal(err, "mining catalog snapshot: bad tier %d", i + 1);
+        c->tiers[i] = (struct mining_grid_tier){i + 1, v[0], (int32_t)v[1]};
+    }
+    if (!json_object_object_get_ex(j, "terms", &a) || !json_object_is_type(a, json_type_array) ||
+        json_object_array_length(a) != MINING_NCONTRACT)
+        return err_internal(err, "mining catalog snapshot: bad terms");
+    for (int i = 0; i < MINING_NCONTRACT; i++) {
+        if (!ints_in(json_object_array_get_idx(a, (size_t)i), v, 5))
+            return err_internal(err, "mining catalog snapshot: bad terms %d", i);
+        c->terms[i] = (struct mining_contract_terms){(int32_t)v[0], (int32_t)v[1], (int32_t)v[2],
+                                                     v[3], v[4]};
+    }
+    if (!json_object_object_get_ex(j, "params", &x) || !ints_in(x, v, 5))
+        return err_internal(err, "mining catalog snapshot: bad params");
+    c->maint_service_ppm = (int32_t)v[0], c->maint_repair_ppm = (int32_t)v[1];
+    c->maint_restore_ppm = (int32_t)v[2], c->maint_downtime_secs = v[3];
+    c->nominal_heat_ppm = (int32_t)v[4];
     return BT_OK;
 }

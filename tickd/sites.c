@@ -42,6 +42,13 @@ static size_t lower_bound(const struct sites *s, int64_t company, int64_t id)
     return lo;
 }
 
+const struct site *sites_find(const struct sites *s, int64_t company_id, int64_t id)
+{
+    size_t i = lower_bound(s, company_id, id);
+
+    return i < s->n && cmp_site(company_id, id, &s->v[i]) == 0 ? &s->v[i] : NULL;
+}
+
 size_t sites_count(const struct sites *s, int64_t company_id)
 {
     return lower_bound(s, company_id + 1, INT64_MIN) - lower_bound(s, company_id, INT64_MIN);

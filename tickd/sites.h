@@ -45,6 +45,9 @@ extern const struct intent_kind intent_site_create;
 /* Build cost of a site from the cost parts, or -1 when a part is unpriced. */
 int64_t sites_cost(const struct sites *s, const char *region, int64_t tier, const char *cooling);
 
+/* The site `id` of a company, or NULL (borrowed; valid until a site is added). */
+const struct site *sites_find(const struct sites *s, int64_t company_id, int64_t id);
+
 /* Number of sites of a company. */
 size_t sites_count(const struct sites *s, int64_t company_id);
 

@@ -1,6 +1,6 @@
 /*
  * cgi/player/main.c - the player service: route table and pool entry point.
- * Handlers: profile.c (profiles).
+ * Handlers: profile.c (profiles), history.c (per-tick mining results).
  */
 #include "app.h"
 
@@ -8,10 +8,13 @@ int get_player(struct app *app, struct http_req *req, struct http_resp *resp,
                struct bt_err *err);
 int get_player_me(struct app *app, struct http_req *req, struct http_resp *resp,
                   struct bt_err *err);
+int get_player_history(struct app *app, struct http_req *req, struct http_resp *resp,
+                       struct bt_err *err);
 
 static const struct route routes[] = {
     {"GET", "/player/healthz", app_healthz, ROUTE_NO_RATE, 0, 0},
     {"GET", "/player/me", get_player_me, ROUTE_AUTH, 0, 0},
+    {"GET", "/player/me/history", get_player_history, ROUTE_AUTH, 0, 0},
     {"GET", "/player/:id", get_player, ROUTE_AUTH, 0, 0},
 };
 

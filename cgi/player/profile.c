@@ -15,11 +15,16 @@
 #include <string.h>
 
 /* One row: usd and btc balances (NULL before the company is opened) and the
- * asset counts.  Written only by tickd, read here as of its last commit. */
+ * asset counts (sites, rigs, hashrate of the last tick).  Written only by tickd, read here as of its last commit. */
 DB_STMT(q_private,
         "SELECT (SELECT balance FROM ledger_accounts WHERE company_id = $1 AND currency = 'usd'), "
         "(SELECT balance FROM ledger_accounts WHERE company_id = $1 AND currency = 'btc'), "
-        "(SELECT count(*) FROM sites WHERE company_id = $1)");
+        "(SELECT count(*) FROM sites WHERE company_id = $1), "
+        "(SELECT coalesce(sum(g.count), 0) FROM site_rigs g JOIN sites s ON s.id = g.site_id "
+        "WHERE s.company_id = $1), "
+        "(SELECT coalesce(sum(h.hash_ghs), 0) FROM mining_history h JOIN companies c ON c.id = "
+        "h.company_id JOIN worlds w ON w.id = c.world_id WHERE h.company_id = $1 AND "
+        "h.tick = w.tick)");
 
 int get_player(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 int get_player_me(struct app *app, struct http_req *req, struct http_resp *resp,
@@ -50,6 +55,9 @@ static int add_private(struct app *app, struct http_req *req, const struct accou
         }
         assets = json_object_new_object();
         json_object_object_add(assets, "sites", json_object_new_int64(db_i64(r, 0, 2)));
+        json_object_object_add(assets, "rigs", json_object_new_int64(db_i64(r, 0, 3)));
+        /* Effective hashrate of the last committed tick (0 when it mined nothing). */
+        json_object_object_add(assets, "hashrate_ghs", json_object_new_int64(db_i64(r, 0, 4)));
     }
     json_object_object_add(priv, "balances", bal);
     json_object_object_add(priv, "assets", assets);

@@ -6,10 +6,12 @@
  * balance to fail fast with a 4xx, and records a site.create intent; the
  * site exists once tickd applied it (authoritative price and balance
  * check).  Reads return only the caller's sites: another company's site is
- * a 404, like one that does not exist.
+ * a 404, like one that does not exist; GET /site/:id adds the mining view
+ * (rigs.c).
  */
 #include "sites.h"
 #include "intent.h"
+#include "rigs.h"
 #include "site.h"
 #include "valid.h"
 
@@ -113,6 +115,7 @@ int sites_get(struct app *app, struct http_req *req, struct http_resp *resp, str
     const char *id = http_param(req, "id");
     char c[24];
     const char *p[2] = {id, c};
+    struct json_object *o;
     PGresult *r;
 
     if (!has_company(req, err))
@@ -125,6 +128,11 @@ int sites_get(struct app *app, struct http_req *req, struct http_resp *resp, str
         return BT_ERR;
     if (PQntuples(r) != 1)
         return err_set(err, 404, "not-found", "no such site");
-    http_resp_json(resp, 200, site_json(r, 0));
+    o = site_json(r, 0);
+    if (rigs_site_view(app, req, id, o, err) != BT_OK) {
+        json_object_put(o);
+        return BT_ERR;
+    }
+    http_resp_json(resp, 200, o);
     return BT_OK;
 }

@@ -276,7 +276,7 @@ def test_profiles_hide_private_fields_from_others(stack, admin):
                       (b["company"]["world_id"],))[0][0]
     assert own["private"] == {"email": b["user"]["email"], "role": "player", "is_guest": False,
                               "balances": {"usd_micro": grant, "btc_sat": 0},
-                              "assets": {"sites": 0}}
+                              "assets": {"sites": 0, "rigs": 0, "hashrate_ghs": 0}}
     assert stack.get("/player/me", headers=bearer(b["access_token"])).json() == own
     as_admin = stack.get(f"/player/{bid}", headers=bearer(admin["token"])).json()
     assert as_admin["private"]["email"] == b["user"]["email"]

@@ -42,19 +42,24 @@ def refused(stack, query, params):
 
 
 def test_constraints_refuse_impossible_state(stack, site):
-    rig = ("INSERT INTO site_rigs (site_id, model, count, failed, windex0, installed_tick) "
-           "VALUES (%s, %s, %s, %s, 0, 1)")
-    stack.sql(rig, (site, "s21", 10, 2))
-    refused(stack, rig, (site, "s21", 10, 11))
-    refused(stack, rig, (site, "s99", 1, 0))
-    refused(stack, rig, (site, "s21", 0, 0))
-    contract = ("INSERT INTO energy_contracts (site_id, kind, price_uusd_kwh, capacity_w, "
-                "start_tick, end_tick, threshold_uusd_kwh) VALUES (%s, %s, 34000, 500000, 1, 100, %s)")
-    stack.sql(contract, (site, "demand_response", 80000))
-    refused(stack, contract, (site, "fixed", 0))          # a second active contract
-    refused(stack, contract, (site, "spot", 0))           # spot is the absence of a contract
+    # Rig groups and contracts are keyed by the id of the intent that made
+    # them; ids above the site's do for a schema test.
+    rig = ("INSERT INTO site_rigs (id, site_id, model, count, failed, windex0, installed_tick) "
+           "VALUES (%s, %s, %s, %s, %s, 0, 1)")
+    stack.sql(rig, (site + 1, site, "s21", 10, 2))
+    refused(stack, rig, (site + 2, site, "s21", 10, 11))
+    refused(stack, rig, (site + 2, site, "s99", 1, 0))
+    refused(stack, rig, (site + 2, site, "s21", 0, 0))
+    contract = ("INSERT INTO energy_contracts (id, site_id, kind, price_uusd_kwh, capacity_w, "
+                "start_tick, end_tick, threshold_uusd_kwh) "
+                "VALUES (%s, %s, %s, 34000, 500000, 1, 100, %s)")
+    stack.sql(contract, (site + 3, site, "demand_response", 80000))
+    refused(stack, contract, (site + 4, site, "fixed", 0))    # a second active contract
+    refused(stack, contract, (site + 4, site, "spot", 0))     # spot is the absence of a contract
     stack.sql("UPDATE energy_contracts SET status = 'cancelled' WHERE site_id = %s", (site,))
-    stack.sql(contract, (site, "fixed", 0))
+    stack.sql(contract, (site + 4, site, "fixed", 0))
     refused(stack, "UPDATE sites SET cooling_type = 'fans' WHERE id = %s", (site,))
-    refused(stack, "INSERT INTO mining_remainders (company_id, rem_nsat) "
-                   "SELECT company_id, 1000000000 FROM sites WHERE id = %s", (site,))
+    refused(stack, "INSERT INTO mining_history (world_id, company_id, tick, hash_ghs, mined_sat, "
+                   "energy_wh, energy_uusd, credit_uusd, uptime_ppm, throttle_ppm, failures, "
+                   "rem_nsat) SELECT 1, company_id, -1, 0, 0, 0, 0, 0, 0, 0, 0, 1000000000 "
+                   "FROM sites WHERE id = %s", (site,))

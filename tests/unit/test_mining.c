@@ -744,13 +744,6 @@ static void validation_reasons(void **state)
     mining_site_shape(&c, 1, MINING_AIR, &cap, &slots);
     assert_int_equal(cap, 500000);
     assert_int_equal(slots, 125);
-    assert_int_equal(mining_check_site(&c, "texas", 1, "air", 1LL << 40, &cost), MINING_OK);
-    assert_int_equal(cost, 25000000000LL + 500 * 120000000LL);
-    assert_int_equal(mining_check_site(&c, "mars", 1, "air", 1LL << 40, &cost), MINING_BAD_REGION);
-    assert_int_equal(mining_check_site(&c, "texas", 4, "air", 1LL << 40, &cost), MINING_BAD_TIER);
-    assert_int_equal(mining_check_site(&c, "texas", 1, "fans", 1LL << 40, &cost),
-                     MINING_BAD_COOLING);
-    assert_int_equal(mining_check_site(&c, "texas", 1, "air", 1000, &cost), MINING_NO_CASH);
 
     assert_int_equal(
         mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 100, 1LL << 50, &cost),
@@ -759,6 +752,11 @@ static void validation_reasons(void **state)
     assert_int_equal(
         mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s99", 1, 1LL << 50, &cost),
         MINING_UNKNOWN_MODEL);
+    c.models[mining_model_find(&c, "s9")].retired = true; /* installed ones keep running */
+    assert_int_equal(
+        mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s9", 1, 1LL << 50, &cost),
+        MINING_RETIRED_MODEL);
+    c.models[mining_model_find(&c, "s9")].retired = false;
     assert_int_equal(
         mining_check_rig_add(&c, MINING_AIR, cap, slots, &use, "s21", 0, 1LL << 50, &cost),
         MINING_BAD_COUNT);
@@ -867,7 +865,7 @@ static void migration_mirrors_default_catalog(void **state)
     while (fgets(line, sizeof(line), f)) {
         char id[24], name[48], cool[64], expect[64];
         int pos, year, life, afr, hz, loss, pue, wear, haz, sens, oc, slots, tier, om, a, b, d;
-        long long hash, power, price, build, cap, conn, lo, hi;
+        long long hash, power, price, cap, lo, hi;
 
         if (sscanf(line,
                    "(%d, '%23[^']', '%47[^']', %d, %lld, %lld, %lld, %d, %d, %d, %d, "
@@ -893,11 +891,10 @@ static void migration_mirrors_default_catalog(void **state)
                              expect[0] ? "," : "", mining_cooling_name(k));
             assert_string_equal(cool, expect);
             models++;
-        } else if (sscanf(line, "('%15[^']', %d, %lld, %d, %d, %d, %d, %d)", id, &pue, &build,
-                          &wear, &haz, &sens, &oc, &slots) == 8) {
+        } else if (sscanf(line, "('%15[^']', %d, %d, %d, %d, %d, %d)", id, &pue, &wear, &haz, &sens,
+                          &oc, &slots) == 7) {
             const struct mining_cooling_type *k = &c.cooling[mining_cooling_parse(id)];
             assert_int_equal(k->pue_ppm, pue);
-            assert_int_equal(k->build_uusd_per_kw, build);
             assert_int_equal(k->wear_ppm, wear);
             assert_int_equal(k->hazard_ppm, haz);
             assert_int_equal(k->heat_sens_ppm, sens);
@@ -913,9 +910,8 @@ static void migration_mirrors_default_catalog(void **state)
             assert_int_equal(t->min_ticks, lo);
             assert_int_equal(t->max_ticks, hi);
             kinds++;
-        } else if (sscanf(line, "(%d, %lld, %lld, %d)", &tier, &cap, &conn, &om) == 4) {
+        } else if (sscanf(line, "(%d, %lld, %d)", &tier, &cap, &om) == 3) {
             assert_int_equal(c.tiers[tier - 1].capacity_kw, cap);
-            assert_int_equal(c.tiers[tier - 1].connect_uusd, conn);
             assert_int_equal(c.tiers[tier - 1].outage_mult_ppm, om);
             tiers++;
         } else if (sscanf(line, "INSERT INTO mining_params VALUES (true, %d, %d, %d, %lld)", &a, &b,
@@ -933,6 +929,107 @@ static void migration_mirrors_default_catalog(void **state)
     assert_int_equal(tiers, MINING_NTIERS);
     assert_int_equal(kinds, MINING_NCONTRACT);
     assert_int_equal(params, 1);
+}
+
+/* The catalog snapshot (beside the state in the phase's snapshot) restores
+ * every field the step, the checks and the hash use. */
+static void catalog_json_round_trip(void **state)
+{
+    struct mining_catalog a, b;
+    struct mining_state sa, sb;
+    struct json_object *j, *bad;
+    struct bt_err err;
+    crypto_generichash_state ha, hb;
+    unsigned char da[32], db[32];
+
+    (void)state;
+    err_clear(&err);
+    mining_catalog_default(&a);
+    a.models[3].price_uusd += 7; /* not the default: the snapshot carries it */
+    a.cooling[MINING_HYDRO].slots_per_mw = 111;
+    a.terms[MINING_FIXED].max_ticks = 77;
+    a.models[0].retired = true;
+    j = mining_catalog_to_json(&a);
+    assert_int_equal(mining_catalog_from_json(&b, j, &err), BT_OK);
+    assert_int_equal(b.nmodels, a.nmodels);
+    for (int i = 0; i < a.nmodels; i++) {
+        assert_string_equal(b.models[i].id, a.models[i].id);
+        assert_string_equal(b.models[i].name, a.models[i].name);
+        assert_memory_equal(&b.models[i].year, &a.models[i].year,
+                            sizeof(a.models[i]) - offsetof(struct mining_model, year));
+    }
+    assert_int_equal(b.models[3].price_uusd, a.models[3].price_uusd);
+    assert_true(b.models[0].retired && !b.models[1].retired);
+    assert_int_equal(b.cooling[MINING_HYDRO].slots_per_mw, 111);
+    assert_string_equal(b.cooling[MINING_HYDRO].id, "hydro");
+    assert_int_equal(b.terms[MINING_FIXED].max_ticks, 77);
+    assert_int_equal(b.maint_downtime_secs, a.maint_downtime_secs);
+    assert_int_equal(b.nominal_heat_ppm, a.nominal_heat_ppm);
+    assert_int_equal(b.tiers[2].capacity_kw, a.tiers[2].capacity_kw);
+    /* Same hash with either catalog. */
+    assert_int_equal(mining_init(&sa, &a, &err), BT_OK);
+    assert_int_equal(mining_init(&sb, &b, &err), BT_OK);
+    crypto_generichash_init(&ha, NULL, 0, sizeof(da));
+    crypto_generichash_init(&hb, NULL, 0, sizeof(db));
+    mining_hash(&sa, &ha);
+    mining_hash(&sb, &hb);
+    crypto_generichash_final(&ha, da, sizeof(da));
+    crypto_generichash_final(&hb, db, sizeof(db));
+    assert_memory_equal(da, db, sizeof(da));
+    mining_free(&sa);
+    mining_free(&sb);
+    /* A damaged snapshot is refused. */
+    json_object_object_add(j, "tiers", json_object_new_array());
+    assert_int_equal(mining_catalog_from_json(&b, j, &err), BT_ERR);
+    bad = json_tokener_parse("{\"models\": [{\"id\": \"x\", \"name\": \"y\", \"v\": [1, 2]}]}");
+    assert_int_equal(mining_catalog_from_json(&b, bad, &err), BT_ERR);
+    json_object_put(bad);
+    json_object_put(j);
+}
+
+/* The read-side figures: wear from the index, worn hashrate, facility
+ * power, and one tick of energy under each contract kind. */
+static void read_side_estimates(void **state)
+{
+    struct mining_catalog c;
+    struct mining_contract k;
+    int s21, s9;
+    int64_t hash, power, life;
+
+    (void)state;
+    mining_catalog_default(&c);
+    s21 = mining_model_find(&c, "s21");
+    s9 = mining_model_find(&c, "s9");
+    life = 2190LL * 86400;
+    /* The index counts nominal seconds x ppm: one design life = life x 1e6. */
+    assert_int_equal(mining_wear(&c, s21, 1000, 5, 5 + 3000 * life), 4000);
+    assert_int_equal(mining_wear(&c, s21, 999000, 0, 2000 * life), 1000000); /* capped */
+    assert_int_equal(mining_wear(&c, s21, 10, 100 * life, 0), 0);            /* never negative */
+    mining_rig_nominal(&c, s21, MINING_STOCK, MINING_AIR, 10, 0, &hash, &power);
+    assert_int_equal(hash, 10 * 200000);
+    assert_int_equal(power, 10 * 3500 * 115 / 100); /* PUE 1.15 */
+    mining_rig_nominal(&c, s21, MINING_STOCK, MINING_AIR, 10, 1000000, &hash, &power);
+    assert_int_equal(hash, 10 * 180000); /* 10 % lost when worn out */
+    mining_rig_nominal(&c, s9, MINING_ECO, MINING_AIR, 4, 0, &hash, &power);
+    assert_int_equal(hash, 4 * (13500 * 850000LL / 1000000));
+    mining_rig_nominal(&c, s9, MINING_STOCK, MINING_AIR, 0, 0, &hash, &power);
+    assert_int_equal(hash, 0);
+    assert_int_equal(power, 0);
+
+    /* 1 MW for a game hour at 50,000 uusd/kWh spot = 1000 kWh x 0.05 = 50 USD. */
+    memset(&k, 0, sizeof(k));
+    assert_int_equal(mining_energy_estimate(&k, 10, 50000, 1000000, 3600), 50000000);
+    /* Fixed contract covering half the power at 40,000; the rest at spot. */
+    k = (struct mining_contract){7, MINING_FIXED, 40000, 500000, 5, 20, 0, 0};
+    assert_int_equal(mining_energy_estimate(&k, 10, 50000, 1000000, 3600), 45000000);
+    assert_int_equal(mining_energy_estimate(&k, 20, 50000, 1000000, 3600), 50000000); /* ended */
+    /* Demand response: curtailed (no draw) above its threshold. */
+    k = (struct mining_contract){8, MINING_DEMAND_RESPONSE, 42500, 2000000, 5, 20, 100000, 25000};
+    assert_int_equal(mining_energy_estimate(&k, 10, 50000, 1000000, 3600), 42500000);
+    assert_int_equal(mining_energy_estimate(&k, 10, 100001, 1000000, 3600), 0);
+    /* Rounded up to the micro-dollar. */
+    memset(&k, 0, sizeof(k));
+    assert_int_equal(mining_energy_estimate(&k, 1, 1, 1, 1), 1);
 }
 
 int main(void)
@@ -954,6 +1051,8 @@ int main(void)
         cmocka_unit_test(validation_reasons),
         cmocka_unit_test(invalid_env_refused),
         cmocka_unit_test(migration_mirrors_default_catalog),
+        cmocka_unit_test(catalog_json_round_trip),
+        cmocka_unit_test(read_side_estimates),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 
 #include "intents.h"
 #include "ledger.h"
+#include "mining.h"
 #include "sites.h"
 #include "tick.h"
 #include "world.h"
@@ -43,6 +44,19 @@ static void setup(struct fixture *f)
     /* The world phase's part of the snapshot: a fresh model at tick 10. */
     world_model_init(&wm, 1, 42, 10);
     json_object_object_add(j, "world", world_model_to_json(&wm));
+    /* The mining phase's: the default catalog, no rigs. */
+    {
+        struct mining_catalog cat;
+        struct mining_state ms;
+        struct json_object *mj = json_object_new_object();
+        err_clear(&err);
+        mining_catalog_default(&cat);
+        assert_int_equal(mining_init(&ms, &cat, &err), BT_OK);
+        json_object_object_add(mj, "catalog", mining_catalog_to_json(&cat));
+        json_object_object_add(mj, "state", mining_to_json(&ms));
+        mining_free(&ms);
+        json_object_object_add(j, "mining", mj);
+    }
     memset(f, 0, sizeof(*f));
     arena_init(&f->a, 0);
     f->w.id = 1;
