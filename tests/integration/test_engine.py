@@ -65,6 +65,11 @@ class Player:
     def outcome(self, intent_id, timeout=15.0):
         def done():
             r = self.stack.get(f"/intents/{intent_id}", headers=self.h)
+            if r.status_code == 429:
+                # Polling many intents can hit the caller's read limit: back
+                # off as a client would, the limit itself is tested elsewhere.
+                time.sleep(float(r.headers.get("Retry-After", "1")))
+                return None
             assert r.status_code == 200, r.text
             return r.json() if r.json()["status"] != "queued" else None
         return self.stack.wait_for(done, timeout=timeout, what=f"intent {intent_id} outcome")
