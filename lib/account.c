@@ -16,15 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ACCOUNT_SELECT                                                                             \
-    "SELECT u.id, u.email, u.role, u.is_guest, u.banned_at IS NOT NULL, "                          \
-    "to_json(u.created_at) #>> '{}', u.password_hash, to_json(u.banned_at) #>> '{}', "             \
-    "u.ban_reason, c.id, c.name, c.region, "                                                       \
-    "COALESCE(c.world_id, (SELECT w.id FROM worlds w WHERE w.is_default)), c.reputation, "         \
-    "CASE WHEN c.id IS NULL THEN 0 ELSE (SELECT count(*) + 1 FROM companies r "                    \
-    "  WHERE r.world_id = c.world_id AND r.reputation > c.reputation) END, "                       \
-    "to_json(c.created_at) #>> '{}' "                                                              \
-    "FROM users u LEFT JOIN companies c ON c.user_id = u.id "
+#define ACCOUNT_SELECT "SELECT " ACCOUNT_COLUMNS " " ACCOUNT_FROM " "
 
 DB_STMT(q_account_by_id, ACCOUNT_SELECT "WHERE u.id = $1");
 DB_STMT(q_account_by_email, ACCOUNT_SELECT "WHERE u.email = $1");
@@ -50,32 +42,38 @@ static void from_row(const PGresult *r, struct account *acc)
     acc->company_created_at = db_str(r, 0, 15);
 }
 
-static int load(struct db *db, struct arena *a, const struct db_stmt *st, const char *key,
-                struct account *out, bool *found, struct bt_err *err)
+static PGresult *load(struct db *db, struct arena *a, const struct db_stmt *st, const char *key,
+                      struct account *out, bool *found, struct bt_err *err)
 {
     PGresult *r = db_exec(db, a, st, 1, &key, err);
 
     if (!r)
-        return BT_ERR;
+        return NULL;
     *found = PQntuples(r) == 1;
     if (*found)
         from_row(r, out);
-    return BT_OK;
+    return r;
+}
+
+PGresult *account_by_id_stmt(struct db *db, struct arena *a, const struct db_stmt *st, int64_t id,
+                             struct account *out, bool *found, struct bt_err *err)
+{
+    char key[24];
+
+    snprintf(key, sizeof(key), "%" PRId64, id);
+    return load(db, a, st, key, out, found, err);
 }
 
 int account_by_id(struct db *db, struct arena *a, int64_t id, struct account *out, bool *found,
                   struct bt_err *err)
 {
-    char key[24];
-
-    snprintf(key, sizeof(key), "%" PRId64, id);
-    return load(db, a, &q_account_by_id, key, out, found, err);
+    return account_by_id_stmt(db, a, &q_account_by_id, id, out, found, err) ? BT_OK : BT_ERR;
 }
 
 int account_by_email(struct db *db, struct arena *a, const char *email, struct account *out,
                      bool *found, struct bt_err *err)
 {
-    return load(db, a, &q_account_by_email, email, out, found, err);
+    return load(db, a, &q_account_by_email, email, out, found, err) ? BT_OK : BT_ERR;
 }
 
 char *account_normalize_email(struct arena *a, const char *email)

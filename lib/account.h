@@ -16,7 +16,24 @@
 #include "err.h"
 
 struct db;
+struct db_stmt;
 struct json_object;
+struct pg_result;
+
+/* The query shape, for a service that needs the account and more in one
+ * round trip: "SELECT " ACCOUNT_COLUMNS ", <its columns> " ACCOUNT_FROM
+ * " WHERE u.id = $1".  The account's columns come first (ACCOUNT_NCOLS);
+ * u is the user, c the company (NULL columns without one). */
+#define ACCOUNT_COLUMNS                                                                            \
+    "u.id, u.email, u.role, u.is_guest, u.banned_at IS NOT NULL, "                                 \
+    "to_json(u.created_at) #>> '{}', u.password_hash, to_json(u.banned_at) #>> '{}', "             \
+    "u.ban_reason, c.id, c.name, c.region, "                                                       \
+    "COALESCE(c.world_id, (SELECT w.id FROM worlds w WHERE w.is_default)), c.reputation, "         \
+    "CASE WHEN c.id IS NULL THEN 0 ELSE (SELECT count(*) + 1 FROM companies r "                    \
+    "  WHERE r.world_id = c.world_id AND r.reputation > c.reputation) END, "                       \
+    "to_json(c.created_at) #>> '{}'"
+#define ACCOUNT_FROM  "FROM users u LEFT JOIN companies c ON c.user_id = u.id"
+#define ACCOUNT_NCOLS 16
 
 struct account {
     int64_t id;
@@ -40,6 +57,12 @@ struct account {
 /* Loads by id / by normalised email.  *found tells whether a row exists. */
 int account_by_id(struct db *db, struct arena *a, int64_t id, struct account *out, bool *found,
                   struct bt_err *err);
+/* Runs st (an ACCOUNT_COLUMNS query keyed by the user id, see above) and
+ * returns its result (owned by a) for the caller's extra columns, or NULL
+ * on a database error. */
+struct pg_result *account_by_id_stmt(struct db *db, struct arena *a, const struct db_stmt *st,
+                                     int64_t id, struct account *out, bool *found,
+                                     struct bt_err *err);
 int account_by_email(struct db *db, struct arena *a, const char *email, struct account *out,
                      bool *found, struct bt_err *err);
 

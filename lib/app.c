@@ -160,20 +160,23 @@ static void record_metrics(struct app *app, const struct route *route, int statu
 
 /* ---- the pipeline ---- */
 
-static int rate_limit(struct app *app, struct http_req *req, struct bt_err *err)
+/* The caller's rate-limit key for this route, or NULL (with *limit and
+ * *window set) when the route is not limited. */
+static const char *rate_key(struct app *app, struct http_req *req, int *limit, int *window,
+                            struct bt_err *err)
 {
     const struct route *r = req->route;
-    int limit = r->rate_limit ? r->rate_limit : app->svc->rate_limit ? app->svc->rate_limit : 120;
-    int window = r->rate_window_s ? r->rate_window_s
-                 : app->svc->rate_window_s ? app->svc->rate_window_s
-                                            : 60;
-    struct ratelimit_result res;
     const char *key;
 
-    if ((r->flags & ROUTE_NO_RATE) || limit < 0)
-        return BT_OK;
-    limit = (int)((long)limit * app->cfg.rate_scale > 1000000000 ? 1000000000
-                                                                  : (long)limit * app->cfg.rate_scale);
+    *limit = r->rate_limit ? r->rate_limit : app->svc->rate_limit ? app->svc->rate_limit : 120;
+    *window = r->rate_window_s ? r->rate_window_s
+              : app->svc->rate_window_s ? app->svc->rate_window_s
+                                         : 60;
+    if ((r->flags & ROUTE_NO_RATE) || *limit <= 0)
+        return NULL;
+    *limit = (int)((long)*limit * app->cfg.rate_scale > 1000000000
+                       ? 1000000000
+                       : (long)*limit * app->cfg.rate_scale);
     if (req->who.authenticated)
         key = rds_key(&app->rds, req->arena, "rl:%s:%s:u%lld", app->svc->name, r->pattern,
                       (long long)req->who.user_id);
@@ -181,11 +184,49 @@ static int rate_limit(struct app *app, struct http_req *req, struct bt_err *err)
         key = rds_key(&app->rds, req->arena, "rl:%s:%s:ip:%s", app->svc->name, r->pattern,
                       req->remote_addr);
     if (!key)
-        return err_internal(err, "out of memory");
-    if (ratelimit_hit(&app->rds, req->arena, key, limit, window, &res, err) != BT_OK)
+        err_internal(err, "out of memory");
+    return key;
+}
+
+/* Authentication and the rate limit: the token is verified locally, then
+ * the ban check and the rate-limit hit share one Redis round trip.  Errors
+ * come in this order: 401 token, 403 banned, 403 not admin, 429. */
+static int gate(struct app *app, struct http_req *req, struct http_resp *resp,
+                struct bt_err *err)
+{
+    const struct route *r = req->route;
+    bool auth = (r->flags & (ROUTE_AUTH | ROUTE_ADMIN)) != 0;
+    struct auth_ban_req bq;
+    struct ratelimit_req rq;
+    struct ratelimit_result res;
+    struct rds_call calls[2];
+    int n = 0, limit, window, ban = -1, rl = -1;
+    const char *key;
+
+    if (auth && auth_bearer(app, req, err) != BT_OK) {
+        if (err->status == 401)
+            http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"bitcoin-tycoon\"");
         return BT_ERR;
-    if (!res.allowed)
-        return ratelimit_error(&res, err);
+    }
+    key = rate_key(app, req, &limit, &window, err);
+    if (!key && err_is_set(err))
+        return BT_ERR;
+    if (auth)
+        auth_ban_call(app, &bq, req->who.user_id, &calls[ban = n++]);
+    if (key)
+        ratelimit_call(&rq, key, window, &calls[rl = n++]);
+    if (n && rds_eval_pipe(&app->rds, req->arena, calls, n, err) != BT_OK)
+        return BT_ERR;
+    if (ban >= 0 && auth_ban_reply(app, req->who.user_id, calls[ban].reply, err) != BT_OK)
+        return BT_ERR;
+    if ((r->flags & ROUTE_ADMIN) && strcmp(req->who.role, "admin") != 0)
+        return err_set(err, 403, "forbidden", "this action requires the admin role");
+    if (rl >= 0) {
+        if (ratelimit_reply(calls[rl].reply, limit, &res, err) != BT_OK)
+            return BT_ERR;
+        if (!res.allowed)
+            return ratelimit_error(&res, err);
+    }
     return BT_OK;
 }
 
@@ -196,14 +237,7 @@ static int run_route(struct app *app, struct http_req *req, struct http_resp *re
 
     if ((r->flags & ROUTE_LOOPBACK) && !app_is_loopback(req->remote_addr))
         return err_set(err, 403, "forbidden", "this endpoint is only served on loopback");
-    if (r->flags & (ROUTE_AUTH | ROUTE_ADMIN)) {
-        if (auth_request(app, req, (r->flags & ROUTE_ADMIN) != 0, err) != BT_OK) {
-            if (err->status == 401)
-                http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"bitcoin-tycoon\"");
-            return BT_ERR;
-        }
-    }
-    if (rate_limit(app, req, err) != BT_OK)
+    if (gate(app, req, resp, err) != BT_OK)
         return BT_ERR;
     if ((r->flags & ROUTE_JSON) && http_read_json(req, app->cfg.body_max, err) != BT_OK)
         return BT_ERR;

@@ -46,28 +46,58 @@ static int reload_bans(struct app *app, struct bt_err *err)
     return BT_OK;
 }
 
+void auth_ban_call(struct app *app, struct auth_ban_req *q, int64_t user_id,
+                   struct rds_call *call)
+{
+    q->keys[0] = rds_key(&app->rds, &app->arena, "banned");
+    q->keys[1] = rds_key(&app->rds, &app->arena, "banned:loaded");
+    snprintf(q->uid, sizeof(q->uid), "%" PRId64, user_id);
+    q->args[0] = q->uid;
+    *call = (struct rds_call){&ban_script, 2, q->keys, 1, q->args, NULL};
+}
+
+/* The script's answer: 1 banned, 0 not, -1 the set is not loaded. */
+static int ban_state(const redisReply *rep, struct bt_err *err)
+{
+    if (rep->type != REDIS_REPLY_INTEGER || rep->integer < -1 || rep->integer > 1)
+        return err_internal(err, "ban check: unexpected reply"), -2;
+    return (int)rep->integer;
+}
+
 int auth_is_banned(struct app *app, int64_t user_id, bool *banned, struct bt_err *err)
 {
-    const char *keys[2] = {rds_key(&app->rds, &app->arena, "banned"),
-                           rds_key(&app->rds, &app->arena, "banned:loaded")};
-    char uid[24];
-    const char *args[1] = {uid};
-    redisReply *rep;
-    int attempt;
+    struct auth_ban_req q;
+    struct rds_call c;
+    int attempt, st;
 
-    snprintf(uid, sizeof(uid), "%" PRId64, user_id);
     for (attempt = 0; attempt < 2; attempt++) {
-        rep = rds_eval(&app->rds, &app->arena, &ban_script, 2, keys, 1, args, err);
-        if (!rep)
+        auth_ban_call(app, &q, user_id, &c);
+        if (rds_eval_pipe(&app->rds, &app->arena, &c, 1, err) != BT_OK)
             return BT_ERR;
-        if (rep->type == REDIS_REPLY_INTEGER && rep->integer >= 0) {
-            *banned = rep->integer == 1;
+        if ((st = ban_state(c.reply, err)) == -2)
+            return BT_ERR;
+        if (st >= 0) {
+            *banned = st == 1;
             return BT_OK;
         }
         if (reload_bans(app, err) != BT_OK)
             return BT_ERR;
     }
     return err_internal(err, "ban cache could not be loaded");
+}
+
+int auth_ban_reply(struct app *app, int64_t user_id, const redisReply *rep, struct bt_err *err)
+{
+    int st = ban_state(rep, err);
+    bool banned = st == 1;
+
+    if (st == -2)
+        return BT_ERR;
+    if (st == -1 && auth_is_banned(app, user_id, &banned, err) != BT_OK)
+        return BT_ERR;
+    if (banned)
+        return err_set(err, 403, "forbidden", "this account is banned");
+    return BT_OK;
 }
 
 int auth_sync_ban(struct app *app, int64_t user_id, bool banned, struct bt_err *err)
@@ -80,19 +110,17 @@ int auth_sync_ban(struct app *app, int64_t user_id, bool banned, struct bt_err *
     return rds_cmd(&app->rds, &app->arena, err, 3, argv, NULL) ? BT_OK : BT_ERR;
 }
 
-int auth_token(struct app *app, struct http_req *req, const char *token, struct bt_err *err)
+int auth_bearer(struct app *app, struct http_req *req, struct bt_err *err)
 {
+    const char *h = http_header(req, "Authorization");
     struct token_claims c;
-    bool banned = false;
 
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7])
+        return err_set(err, 401, "unauthorized", "a bearer access token is required");
     if (!app->have_keys)
         return err_internal(err, "no JWT keys loaded in this service");
-    if (token_verify(&app->keys, token, (int64_t)time(NULL), &c, err) != BT_OK)
+    if (token_verify(&app->keys, h + 7, (int64_t)time(NULL), &c, err) != BT_OK)
         return BT_ERR;
-    if (auth_is_banned(app, c.sub, &banned, err) != BT_OK)
-        return BT_ERR;
-    if (banned)
-        return err_set(err, 403, "forbidden", "this account is banned");
     req->who.authenticated = true;
     req->who.user_id = c.sub;
     req->who.company_id = c.cid;
@@ -105,12 +133,14 @@ int auth_token(struct app *app, struct http_req *req, const char *token, struct 
 
 int auth_request(struct app *app, struct http_req *req, bool need_admin, struct bt_err *err)
 {
-    const char *h = http_header(req, "Authorization");
+    bool banned = false;
 
-    if (!h || strncasecmp(h, "Bearer ", 7) != 0 || !h[7])
-        return err_set(err, 401, "unauthorized", "a bearer access token is required");
-    if (auth_token(app, req, h + 7, err) != BT_OK)
+    if (auth_bearer(app, req, err) != BT_OK)
         return BT_ERR;
+    if (auth_is_banned(app, req->who.user_id, &banned, err) != BT_OK)
+        return BT_ERR;
+    if (banned)
+        return err_set(err, 403, "forbidden", "this account is banned");
     if (need_admin && strcmp(req->who.role, "admin") != 0)
         return err_set(err, 403, "forbidden", "this action requires the admin role");
     return BT_OK;

@@ -17,17 +17,32 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "err.h"
+#include "rds.h"
 
 struct app;
 struct http_req;
 
+/* Bearer token, ban check and (need_admin) role: the whole check. */
 int auth_request(struct app *app, struct http_req *req, bool need_admin, struct bt_err *err);
 
-/* Verifies a raw token (no header parsing) into req->who, with the ban check. */
-int auth_token(struct app *app, struct http_req *req, const char *token, struct bt_err *err);
+/* The Authorization header's token verified into req->who, without the
+ * ban check (the caller does it, e.g. pipelined with its rate limit). */
+int auth_bearer(struct app *app, struct http_req *req, struct bt_err *err);
 
 /* True when user_id is banned (Redis set, rebuilt from PostgreSQL if lost). */
 int auth_is_banned(struct app *app, int64_t user_id, bool *banned, struct bt_err *err);
+
+/* The ban check as one call of a caller's Redis pipeline (rds_eval_pipe):
+ * auth_ban_call prepares it (q must outlive the pipeline), auth_ban_reply
+ * reads its reply: BT_OK, or a 403 when banned (rebuilding a lost set). */
+struct auth_ban_req {
+    const char *keys[2];
+    char uid[24];
+    const char *args[1];
+};
+void auth_ban_call(struct app *app, struct auth_ban_req *q, int64_t user_id,
+                   struct rds_call *call);
+int auth_ban_reply(struct app *app, int64_t user_id, const redisReply *rep, struct bt_err *err);
 
 /* Mirrors a ban/unban already committed in PostgreSQL into Redis. */
 int auth_sync_ban(struct app *app, int64_t user_id, bool banned, struct bt_err *err);

@@ -25,7 +25,7 @@ static struct rds_script peek_script = {
     "",
 };
 
-static int parse(redisReply *rep, int limit, struct ratelimit_result *res, struct bt_err *err)
+static int parse(const redisReply *rep, int limit, struct ratelimit_result *res, struct bt_err *err)
 {
     if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
         rep->element[0]->type != REDIS_REPLY_INTEGER ||
@@ -37,23 +37,36 @@ static int parse(redisReply *rep, int limit, struct ratelimit_result *res, struc
     return BT_OK;
 }
 
+void ratelimit_call(struct ratelimit_req *q, const char *key, int window_s,
+                    struct rds_call *call)
+{
+    q->key = key;
+    snprintf(q->win, sizeof(q->win), "%d", window_s > 0 ? window_s : 60);
+    q->args[0] = q->win;
+    *call = (struct rds_call){&hit_script, 1, &q->key, 1, q->args, NULL};
+}
+
+int ratelimit_reply(const redisReply *rep, int limit, struct ratelimit_result *res,
+                    struct bt_err *err)
+{
+    return parse(rep, limit, res, err);
+}
+
 int ratelimit_hit(struct rds *r, struct arena *a, const char *key, int limit, int window_s,
                   struct ratelimit_result *res, struct bt_err *err)
 {
-    char win[16];
-    const char *args[1] = {win};
-    redisReply *rep;
+    struct ratelimit_req q;
+    struct rds_call c;
 
     res->allowed = true;
     res->count = 0;
     res->retry_after = 0;
     if (limit <= 0)
         return BT_OK;
-    snprintf(win, sizeof(win), "%d", window_s > 0 ? window_s : 60);
-    rep = rds_eval(r, a, &hit_script, 1, &key, 1, args, err);
-    if (!rep)
+    ratelimit_call(&q, key, window_s, &c);
+    if (rds_eval_pipe(r, a, &c, 1, err) != BT_OK)
         return BT_ERR;
-    return parse(rep, limit, res, err);
+    return parse(c.reply, limit, res, err);
 }
 
 int ratelimit_peek(struct rds *r, struct arena *a, const char *key, int limit,

@@ -25,6 +25,19 @@ struct ratelimit_result {
 int ratelimit_hit(struct rds *r, struct arena *a, const char *key, int limit, int window_s,
                   struct ratelimit_result *res, struct bt_err *err);
 
+/* The same hit as one call of a caller's Redis pipeline (rds_eval_pipe):
+ * ratelimit_call prepares it (q holds its arguments and must outlive the
+ * pipeline), ratelimit_reply reads its reply.  For limit > 0 only. */
+struct ratelimit_req {
+    const char *key;
+    char win[16];
+    const char *args[1];
+};
+void ratelimit_call(struct ratelimit_req *q, const char *key, int window_s,
+                    struct rds_call *call);
+int ratelimit_reply(const redisReply *rep, int limit, struct ratelimit_result *res,
+                    struct bt_err *err);
+
 /* Reads the current count without adding a hit. */
 int ratelimit_peek(struct rds *r, struct arena *a, const char *key, int limit,
                    struct ratelimit_result *res, struct bt_err *err);

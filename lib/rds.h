@@ -46,6 +46,23 @@ redisReply *rds_cmd(struct rds *r, struct arena *a, struct bt_err *err, int argc
 redisReply *rds_eval(struct rds *r, struct arena *a, struct rds_script *s, int nkeys,
                      const char **keys, int nargs, const char **args, struct bt_err *err);
 
+/* One script call of a pipeline: keys and args in, reply out (arena-owned). */
+#define RDS_MAX_ARGS 16
+struct rds_call {
+    struct rds_script *s;
+    int nkeys;
+    const char **keys;
+    int nargs;
+    const char **args;
+    redisReply *reply;
+};
+
+/* Runs n script calls in one round trip (pipelined EVALSHA).  BT_OK when
+ * every call got a non-error reply; a script the server lost (NOSCRIPT) is
+ * loaded and its call rerun alone. */
+int rds_eval_pipe(struct rds *r, struct arena *a, struct rds_call *calls, int n,
+                  struct bt_err *err);
+
 /* "<prefix><suffix>" in the arena. */
 char *rds_key(const struct rds *r, struct arena *a, const char *fmt, ...) BT_PRINTF(3, 4);
 

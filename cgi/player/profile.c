@@ -14,65 +14,68 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One row: usd and btc balances (NULL before the company is opened) and the
- * asset counts (sites, rigs, hashrate of the last tick).  Written only by tickd, read here as of its last commit. */
+/* The account and, for the owner or an admin, in the same round trip: the
+ * usd and btc balances (NULL before the company is opened) and the asset
+ * counts (sites, rigs, hashrate of the last tick).  Written only by tickd,
+ * read here as of its last commit. */
 DB_STMT(q_private,
-        "SELECT (SELECT balance FROM ledger_accounts WHERE company_id = $1 AND currency = 'usd'), "
-        "(SELECT balance FROM ledger_accounts WHERE company_id = $1 AND currency = 'btc'), "
-        "(SELECT count(*) FROM sites WHERE company_id = $1), "
+        "SELECT " ACCOUNT_COLUMNS ", "
+        "(SELECT balance FROM ledger_accounts WHERE company_id = c.id AND currency = 'usd'), "
+        "(SELECT balance FROM ledger_accounts WHERE company_id = c.id AND currency = 'btc'), "
+        "(SELECT count(*) FROM sites WHERE company_id = c.id), "
         "(SELECT coalesce(sum(g.count), 0) FROM site_rigs g JOIN sites s ON s.id = g.site_id "
-        "WHERE s.company_id = $1), "
-        "(SELECT coalesce(sum(h.hash_ghs), 0) FROM mining_history h JOIN companies c ON c.id = "
-        "h.company_id JOIN worlds w ON w.id = c.world_id WHERE h.company_id = $1 AND "
-        "h.tick = w.tick)");
+        "WHERE s.company_id = c.id), "
+        "(SELECT coalesce(sum(h.hash_ghs), 0) FROM mining_history h JOIN worlds w ON w.id = "
+        "c.world_id WHERE h.company_id = c.id AND h.tick = w.tick) " ACCOUNT_FROM
+        " WHERE u.id = $1");
 
 int get_player(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 int get_player_me(struct app *app, struct http_req *req, struct http_resp *resp,
                   struct bt_err *err);
 
-/* The owner's / an admin's view: account fields, balances, assets. */
-static int add_private(struct app *app, struct http_req *req, const struct account *acc,
-                       struct json_object *o, struct bt_err *err)
+/* The owner's / an admin's view: account fields, balances, assets (the
+ * columns of q_private after the account's). */
+static void add_private(const struct account *acc, const PGresult *r, struct json_object *o)
 {
     struct json_object *priv = account_user_json(acc, true), *bal = NULL, *assets = NULL;
+    const int c = ACCOUNT_NCOLS;
 
     json_object_object_del(priv, "id");
     json_object_object_del(priv, "created_at");
     if (acc->company_id) {
-        char cid[24];
-        const char *p[1] = {cid};
-        PGresult *r;
-        snprintf(cid, sizeof(cid), "%lld", (long long)acc->company_id);
-        r = db_exec(&app->db, req->arena, &q_private, 1, p, err);
-        if (!r) {
-            json_object_put(priv);
-            return BT_ERR;
-        }
-        if (!PQgetisnull(r, 0, 0)) {
+        if (!PQgetisnull(r, 0, c)) {
             bal = json_object_new_object();
-            json_object_object_add(bal, "usd_micro", json_object_new_int64(db_i64(r, 0, 0)));
-            json_object_object_add(bal, "btc_sat", json_object_new_int64(db_i64(r, 0, 1)));
+            json_object_object_add(bal, "usd_micro", json_object_new_int64(db_i64(r, 0, c)));
+            json_object_object_add(bal, "btc_sat", json_object_new_int64(db_i64(r, 0, c + 1)));
         }
         assets = json_object_new_object();
-        json_object_object_add(assets, "sites", json_object_new_int64(db_i64(r, 0, 2)));
-        json_object_object_add(assets, "rigs", json_object_new_int64(db_i64(r, 0, 3)));
+        json_object_object_add(assets, "sites", json_object_new_int64(db_i64(r, 0, c + 2)));
+        json_object_object_add(assets, "rigs", json_object_new_int64(db_i64(r, 0, c + 3)));
         /* Effective hashrate of the last committed tick (0 when it mined nothing). */
-        json_object_object_add(assets, "hashrate_ghs", json_object_new_int64(db_i64(r, 0, 4)));
+        json_object_object_add(assets, "hashrate_ghs", json_object_new_int64(db_i64(r, 0, c + 4)));
     }
     json_object_object_add(priv, "balances", bal);
     json_object_object_add(priv, "assets", assets);
     json_object_object_add(o, "private", priv);
-    return BT_OK;
 }
 
 static int answer(struct app *app, struct http_req *req, struct http_resp *resp, int64_t id,
                   struct bt_err *err)
 {
+    /* Who may see the private part is known before the query: one round
+     * trip either way. */
+    bool priv = req->who.user_id == id || strcmp(req->who.role, "admin") == 0, found = false;
     struct account acc;
     struct json_object *o;
-    bool found = false;
+    PGresult *r;
 
-    if (account_by_id(&app->db, req->arena, id, &acc, &found, err) != BT_OK)
+    if (priv)
+        r = account_by_id_stmt(&app->db, req->arena, &q_private, id, &acc, &found, err);
+    else if (account_by_id(&app->db, req->arena, id, &acc, &found, err) == BT_OK)
+        r = NULL;
+    else
+        return BT_ERR;
+    if (priv && !r)
         return BT_ERR;
     if (!found)
         return err_set(err, 404, "not-found", "no such player");
@@ -82,11 +85,8 @@ static int answer(struct app *app, struct http_req *req, struct http_resp *resp,
     json_object_object_add(o, "company", account_company_json(&acc));
     json_object_object_add(o, "reputation", json_object_new_int64(acc.reputation));
     json_object_object_add(o, "rank", acc.rank ? json_object_new_int64(acc.rank) : NULL);
-    if ((req->who.user_id == acc.id || strcmp(req->who.role, "admin") == 0) &&
-        add_private(app, req, &acc, o, err) != BT_OK) {
-        json_object_put(o);
-        return BT_ERR;
-    }
+    if (priv)
+        add_private(&acc, r, o);
     http_resp_json(resp, 200, o);
     return BT_OK;
 }

@@ -388,6 +388,24 @@ def test_cli_ban_blocks_everything_and_unban_restores(stack):
     assert cli(stack, "ban").returncode == 2
 
 
+def test_bans_and_limits_survive_a_flushed_redis(stack):
+    """The ban check and the rate-limit hit share one pipelined Redis round
+    trip: when Redis has lost its scripts and the ban set (a restart without
+    persistence), both are restored on the next request, and the counts stay
+    exact (each request counted once)."""
+    banned, other = registered(stack), registered(stack)
+    assert cli(stack, "ban", "--user", str(banned["user"]["id"])).returncode == 0
+    stack.redis_cli("SCRIPT", "FLUSH")
+    stack.redis_cli("DEL", "bt:banned", "bt:banned:loaded")
+    assert_problem(stack.get("/player/me", headers=bearer(banned["access_token"])), 403)
+    assert stack.redis_cli("SISMEMBER", "bt:banned", str(banned["user"]["id"])) == "1"
+    stack.redis_cli("SCRIPT", "FLUSH")
+    key = f"bt:rl:player:/player/me:u{other['user']['id']}"
+    for n in (1, 2, 3):
+        assert stack.get("/player/me", headers=bearer(other["access_token"])).status_code == 200
+        assert stack.redis_cli("GET", key) == str(n)
+
+
 def test_cli_create_admin_rules(stack, admin):
     r = cli(stack, "create-admin", "--email", admin["email"], stdin=PASSWORD + "\n")
     assert r.returncode == 1 and "already exists" in r.stderr

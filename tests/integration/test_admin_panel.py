@@ -13,6 +13,7 @@ import re
 import time
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -46,7 +47,10 @@ def browser():
 
 
 def wait(drv, cond, what, timeout=WAIT_S):
-    return WebDriverWait(drv, timeout, poll_frequency=0.1).until(
+    # The panel redraws its tables on timers: an element found just before a
+    # redraw goes stale, and the condition is simply evaluated again.
+    return WebDriverWait(drv, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda d: cond(d), message=f"timed out waiting for {what}")
 
 
@@ -170,8 +174,9 @@ def test_admin_dashboard_live_controls(stack, browser):
     # Readiness with each check.
     wait(browser, lambda d: d.find_element(By.ID, "ready-status").text == "ready", "ready badge")
     for check in ("postgres", "redis", "tickd"):
-        row = browser.find_element(By.CSS_SELECTOR, f'#ready-table tr[data-check="{check}"]')
-        assert row.find_element(By.CSS_SELECTOR, ".badge").text == "ok", row.text
+        wait(browser, lambda d: d.find_element(
+            By.CSS_SELECTOR, f'#ready-table tr[data-check="{check}"] .badge').text == "ok",
+            f"{check} ok")
     assert browser.find_elements(By.CSS_SELECTOR, '#ready-table tr[data-check="tickd.world.1"]')
 
     # World 1's counter increases by itself (EventSource, no page reload;
@@ -199,7 +204,8 @@ def test_admin_dashboard_live_controls(stack, browser):
         stack.wait_for(lambda: world(stack)[0] == "paused", what="world paused in the database")
         wait(browser, lambda d: world_row(d, 1).find_elements(By.CSS_SELECTOR, "button.resume"),
              "a Resume button")
-        assert world_row(browser, 1).find_element(By.CSS_SELECTOR, "td.status").text == "paused"
+        wait(browser, lambda d: world_row(d, 1).find_element(By.CSS_SELECTOR, "td.status").text
+             == "paused", "the row to show paused")
         world_row(browser, 1).find_element(By.CSS_SELECTOR, "button.resume").click()
         stack.wait_for(lambda: world(stack)[0] == "running", what="world running again")
         wait(browser, lambda d: world_row(d, 1).find_elements(By.CSS_SELECTOR, "button.pause"),
