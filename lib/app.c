@@ -39,11 +39,11 @@
 #endif
 
 #define APP_STOP_GRACE_S 10
-#define APP_BACKLOG 1024
-#define APP_ARENA_MAX (8 * 1024 * 1024)
-#define APP_OUT_MAX (8 * 1024 * 1024)
+#define APP_BACKLOG      1024
+#define APP_ARENA_MAX    (8 * 1024 * 1024)
+#define APP_OUT_MAX      (8 * 1024 * 1024)
 #define APP_STATUS_SLOTS 10
-#define APP_MAX_WORKERS 256
+#define APP_MAX_WORKERS  256
 
 struct app_route_metrics {
     struct metrics_hist hist;
@@ -82,8 +82,7 @@ bool app_is_loopback(const char *addr)
            strcmp(addr, "unix:") == 0;
 }
 
-int app_healthz(struct app *app, struct http_req *req, struct http_resp *resp,
-                struct bt_err *err)
+int app_healthz(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     struct json_object *o = json_object_new_object();
 
@@ -130,8 +129,7 @@ static void setup_metrics(struct app *app)
     }
 }
 
-static void record_metrics(struct app *app, const struct route *route, int status,
-                           int64_t dur_us)
+static void record_metrics(struct app *app, const struct route *route, int status, int64_t dur_us)
 {
     size_t idx = route ? (size_t)(route - app->svc->routes) : app->svc->nroutes;
     struct app_route_metrics *rm;
@@ -169,14 +167,14 @@ static const char *rate_key(struct app *app, struct http_req *req, int *limit, i
     const char *key;
 
     *limit = r->rate_limit ? r->rate_limit : app->svc->rate_limit ? app->svc->rate_limit : 120;
-    *window = r->rate_window_s ? r->rate_window_s
+    *window = r->rate_window_s          ? r->rate_window_s
               : app->svc->rate_window_s ? app->svc->rate_window_s
-                                         : 60;
+                                        : 60;
     if ((r->flags & ROUTE_NO_RATE) || *limit <= 0)
         return NULL;
-    *limit = (int)((long)*limit * app->cfg.rate_scale > 1000000000
-                       ? 1000000000
-                       : (long)*limit * app->cfg.rate_scale);
+    *limit =
+        (int)((long)*limit * app->cfg.rate_scale > 1000000000 ? 1000000000
+                                                              : (long)*limit * app->cfg.rate_scale);
     if (req->who.authenticated)
         key = rds_key(&app->rds, req->arena, "rl:%s:%s:u%lld", app->svc->name, r->pattern,
                       (long long)req->who.user_id);
@@ -191,8 +189,7 @@ static const char *rate_key(struct app *app, struct http_req *req, int *limit, i
 /* Authentication and the rate limit: the token is verified locally, then
  * the ban check and the rate-limit hit share one Redis round trip.  Errors
  * come in this order: 401 token, 403 banned, 403 not admin, 429. */
-static int gate(struct app *app, struct http_req *req, struct http_resp *resp,
-                struct bt_err *err)
+static int gate(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     const struct route *r = req->route;
     bool auth = (r->flags & (ROUTE_AUTH | ROUTE_ADMIN)) != 0;
@@ -336,8 +333,7 @@ static void open_connections(struct app *app)
     err_clear(&err);
     if ((app->svc->needs & APP_DB) &&
         db_open(&app->db, app->cfg.pg_dsn, app->cfg.pg_timeout_ms, &err) != BT_OK)
-        log_msg(LOGL_WARN, NULL, "postgres not reachable at start (will retry): %s",
-                err.internal);
+        log_msg(LOGL_WARN, NULL, "postgres not reachable at start (will retry): %s", err.internal);
     err_clear(&err);
     if ((app->svc->needs & APP_REDIS) &&
         rds_open(&app->rds, app->cfg.redis_host, app->cfg.redis_port, app->cfg.redis_password,
@@ -489,8 +485,8 @@ static void reap(struct pool *p, bool restart, const struct app_service *svc, in
             if (!restart)
                 break;
             if (WIFSIGNALED(status))
-                log_msg(LOGL_ERROR, NULL, "worker %d (pid %d) killed by signal %d; restarting",
-                        i, (int)pid, WTERMSIG(status));
+                log_msg(LOGL_ERROR, NULL, "worker %d (pid %d) killed by signal %d; restarting", i,
+                        (int)pid, WTERMSIG(status));
             else
                 log_msg(LOGL_WARN, NULL, "worker %d (pid %d) exited with %d; restarting", i,
                         (int)pid, WEXITSTATUS(status));
@@ -521,8 +517,8 @@ static void stop_pool(struct pool *p)
     }
     for (i = 0; i < p->n; i++) {
         if (p->pids[i] > 0) {
-            log_msg(LOGL_WARN, NULL, "worker pid %d did not stop in %d s; killing",
-                    (int)p->pids[i], APP_STOP_GRACE_S);
+            log_msg(LOGL_WARN, NULL, "worker pid %d did not stop in %d s; killing", (int)p->pids[i],
+                    APP_STOP_GRACE_S);
             kill(p->pids[i], SIGKILL);
         }
     }
@@ -545,8 +541,7 @@ static int serve(const struct app_service *svc, const struct config *cfg)
     fd = FCGX_OpenSocket(cfg->socket, APP_BACKLOG);
     if (fd < 0)
         bt_die("cannot listen on %s: %s", cfg->socket, strerror(errno));
-    if (cfg->socket[0] != ':' &&
-        chmod(cfg->socket, (mode_t)strtol(cfg->socket_mode, NULL, 8)) != 0)
+    if (cfg->socket[0] != ':' && chmod(cfg->socket, (mode_t)strtol(cfg->socket_mode, NULL, 8)) != 0)
         bt_die("chmod %s: %s", cfg->socket, strerror(errno));
 
     memset(&pool, 0, sizeof(pool));

@@ -49,8 +49,8 @@ struct app_service {
     const struct route *routes;
     size_t nroutes;
     unsigned needs;
-    int rate_limit;     /* default requests per window per caller (0 = 120) */
-    int rate_window_s;  /* default window (0 = 60 s) */
+    int rate_limit;    /* default requests per window per caller (0 = 120) */
+    int rate_window_s; /* default window (0 = 60 s) */
     /* Per-worker set-up and tear-down (optional). */
     int (*init)(struct app *app, struct bt_err *err);
     void (*fini)(struct app *app);
@@ -88,8 +88,7 @@ void app_handle(struct app *app, struct http_req *req, struct http_resp *resp);
 
 /* A liveness handler every service can mount: answers 200 with the
  * service name, version and pid, touching nothing else. */
-int app_healthz(struct app *app, struct http_req *req, struct http_resp *resp,
-                struct bt_err *err);
+int app_healthz(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 
 /* True for 127.0.0.0/8, ::1 and unix-socket callers. */
 bool app_is_loopback(const char *addr);

@@ -46,8 +46,7 @@ static int reload_bans(struct app *app, struct bt_err *err)
     return BT_OK;
 }
 
-void auth_ban_call(struct app *app, struct auth_ban_req *q, int64_t user_id,
-                   struct rds_call *call)
+void auth_ban_call(struct app *app, struct auth_ban_req *q, int64_t user_id, struct rds_call *call)
 {
     q->keys[0] = rds_key(&app->rds, &app->arena, "banned");
     q->keys[1] = rds_key(&app->rds, &app->arena, "banned:loaded");

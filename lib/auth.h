@@ -40,8 +40,7 @@ struct auth_ban_req {
     char uid[24];
     const char *args[1];
 };
-void auth_ban_call(struct app *app, struct auth_ban_req *q, int64_t user_id,
-                   struct rds_call *call);
+void auth_ban_call(struct app *app, struct auth_ban_req *q, int64_t user_id, struct rds_call *call);
 int auth_ban_reply(struct app *app, int64_t user_id, const redisReply *rep, struct bt_err *err);
 
 /* Mirrors a ban/unban already committed in PostgreSQL into Redis. */

@@ -16,13 +16,13 @@
 #ifndef BT_COMMON_H
 #define BT_COMMON_H
 
-#define BT_OK 0
+#define BT_OK  0
 #define BT_ERR (-1)
 
 #define BT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 /* The value of a macro as a string literal. */
-#define BT_STR_(x) #x
-#define BT_STR(x)  BT_STR_(x)
+#define BT_STR_(x)   #x
+#define BT_STR(x)    BT_STR_(x)
 #define BT_UNUSED(x) ((void)(x))
 
 #if defined(__GNUC__)
@@ -35,7 +35,7 @@
 #define BT_ASSERT(cond)                                                                            \
     do {                                                                                           \
         if (!(cond))                                                                               \
-            bt_bug(__FILE__, __LINE__, "assertion failed: %s", #cond);                            \
+            bt_bug(__FILE__, __LINE__, "assertion failed: %s", #cond);                             \
     } while (0)
 
 /* Logs the message as a fatal JSON log line and aborts (core dump for debugging). */

@@ -12,12 +12,18 @@
 #include <string.h>
 
 #define STR(field, name, def, help)                                                                \
-    {name, CONFIG_T_STR, offsetof(struct config, field), sizeof(((struct config *)0)->field),     \
-     def, 0, 0, help}
+    {                                                                                              \
+        name, CONFIG_T_STR, offsetof(struct config, field), sizeof(((struct config *)0)->field),   \
+            def, 0, 0, help                                                                        \
+    }
 #define INT(field, name, def, lo, hi, help)                                                        \
-    {name, CONFIG_T_INT, offsetof(struct config, field), sizeof(int), def, lo, hi, help}
+    {                                                                                              \
+        name, CONFIG_T_INT, offsetof(struct config, field), sizeof(int), def, lo, hi, help         \
+    }
 #define LONG(field, name, def, lo, hi, help)                                                       \
-    {name, CONFIG_T_LONG, offsetof(struct config, field), sizeof(long), def, lo, hi, help}
+    {                                                                                              \
+        name, CONFIG_T_LONG, offsetof(struct config, field), sizeof(long), def, lo, hi, help       \
+    }
 
 const struct config_key config_keys[] = {
     STR(log_level, "BT_LOG_LEVEL", "info", "debug, info, warn or error"),
@@ -76,8 +82,7 @@ static const char *env_get(const char *name)
     return getenv(name);
 }
 
-static int load_key(struct config *c, const struct config_key *k, const char *v,
-                    struct bt_err *err)
+static int load_key(struct config *c, const struct config_key *k, const char *v, struct bt_err *err)
 {
     char *base = (char *)c + k->offset;
     char *end;

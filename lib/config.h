@@ -18,27 +18,27 @@
 
 struct config {
     char log_level[16];
-    char run_dir[CONFIG_STR];         /* sockets, pid files, metrics */
+    char run_dir[CONFIG_STR]; /* sockets, pid files, metrics */
     char pg_dsn[512];
-    int pg_timeout_ms;                /* statement_timeout for every query */
+    int pg_timeout_ms; /* statement_timeout for every query */
     char redis_host[CONFIG_STR];
     int redis_port;
     char redis_password[CONFIG_STR];
     int redis_timeout_ms;
-    char redis_prefix[32];            /* namespace for every key we write */
+    char redis_prefix[32]; /* namespace for every key we write */
     /* FastCGI pools */
-    char socket[CONFIG_STR];          /* unix socket path or ":port" */
+    char socket[CONFIG_STR]; /* unix socket path or ":port" */
     int workers;
-    char socket_mode[8];              /* octal, e.g. "0660" */
-    long body_max;                    /* request body cap in bytes (413 beyond) */
-    int rate_scale;                   /* multiplies every per-caller rate limit */
-    char public_url[CONFIG_STR];      /* how browsers reach nginx */
+    char socket_mode[8];         /* octal, e.g. "0660" */
+    long body_max;               /* request body cap in bytes (413 beyond) */
+    int rate_scale;              /* multiplies every per-caller rate limit */
+    char public_url[CONFIG_STR]; /* how browsers reach nginx */
     /* tickd */
     int tick_ms;
-    char nchan_pub_url[CONFIG_STR];   /* loopback publisher endpoint base */
-    int snapshot_every;               /* full world snapshot every N ticks */
-    int tick_threads;                 /* region compute threads per world */
-    char tickd_id[64];                /* identity in leases; default host:pid */
+    char nchan_pub_url[CONFIG_STR]; /* loopback publisher endpoint base */
+    int snapshot_every;             /* full world snapshot every N ticks */
+    int tick_threads;               /* region compute threads per world */
+    char tickd_id[64];              /* identity in leases; default host:pid */
     /* auth */
     char jwt_secret_file[CONFIG_STR];
     char jwt_kid[32];
@@ -48,12 +48,12 @@ struct config {
     char jwt_audience[64];
     int access_ttl_s;
     int refresh_ttl_s;
-    int pwhash_profile;               /* 0 = libsodium interactive, 1 = moderate */
+    int pwhash_profile; /* 0 = libsodium interactive, 1 = moderate */
     /* realtime */
-    int live_ticket_ttl_s;            /* lifetime of an unused subscribe ticket */
+    int live_ticket_ttl_s; /* lifetime of an unused subscribe ticket */
 
     char refresh_key_file[CONFIG_STR]; /* key of the refresh-token hashes */
-    int login_max_failures;           /* failed logins per account and window before 429 */
+    int login_max_failures;            /* failed logins per account and window before 429 */
     int login_failure_window_s;
 };
 
@@ -63,7 +63,7 @@ struct config_key {
     const char *name;
     enum config_type type;
     size_t offset;
-    size_t size;   /* for strings: buffer size */
+    size_t size; /* for strings: buffer size */
     const char *def;
     long min, max; /* for numbers */
     const char *help;

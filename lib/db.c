@@ -114,8 +114,8 @@ static void set_error(struct db *db, PGresult *r, const struct db_stmt *st, stru
         err_unavailable(err, 1, "postgres serialization failure (%s): %s",
                         st ? st->name : "command", msg);
     else
-        err_internal(err, "postgres (%s) %s: %s", st ? st->name : "command",
-                     state ? state : "?", msg);
+        err_internal(err, "postgres (%s) %s: %s", st ? st->name : "command", state ? state : "?",
+                     msg);
 }
 
 static PGresult *exec_once(struct db *db, const struct db_stmt *st, int nparams,

@@ -18,23 +18,23 @@
 #include "common.h"
 
 #define ERR_MAX_FIELDS 16
-#define ERR_FIELD_LEN 64
-#define ERR_CODE_LEN 32
-#define ERR_MSG_LEN 160
+#define ERR_FIELD_LEN  64
+#define ERR_CODE_LEN   32
+#define ERR_MSG_LEN    160
 #define ERR_DETAIL_LEN 256
 
 struct err_field {
-    char field[ERR_FIELD_LEN];     /* JSON pointer-ish name, e.g. "email" or "orders[2].qty" */
-    char code[ERR_CODE_LEN];       /* machine-readable: "required", "too_long", ... */
-    char message[ERR_MSG_LEN];     /* human-readable */
+    char field[ERR_FIELD_LEN]; /* JSON pointer-ish name, e.g. "email" or "orders[2].qty" */
+    char code[ERR_CODE_LEN];   /* machine-readable: "required", "too_long", ... */
+    char message[ERR_MSG_LEN]; /* human-readable */
 };
 
 struct bt_err {
-    int status;               /* HTTP status; 0 while unset */
-    const char *type;         /* problem slug, static storage */
+    int status;       /* HTTP status; 0 while unset */
+    const char *type; /* problem slug, static storage */
     char detail[ERR_DETAIL_LEN];
     char internal[ERR_DETAIL_LEN];
-    int retry_after;          /* seconds for 429/503, 0 = no header */
+    int retry_after; /* seconds for 429/503, 0 = no header */
     int nfields;
     int dropped_fields;
     struct err_field fields[ERR_MAX_FIELDS];

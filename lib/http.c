@@ -268,8 +268,7 @@ int http_read_json(struct http_req *req, long max, struct bt_err *err)
     if (req->json)
         return BT_OK;
     if (!is_json_type(req->content_type))
-        return err_set(err, 415, "unsupported-media-type",
-                       "send the body as application/json");
+        return err_set(err, 415, "unsupported-media-type", "send the body as application/json");
     if (http_read_body(req, max, err) != BT_OK)
         return BT_ERR;
     if (req->body_len == 0)
@@ -321,8 +320,7 @@ void http_resp_clear(struct http_resp *r)
 
 int http_resp_header(struct http_resp *r, const char *name, const char *value)
 {
-    if (r->nheaders >= HTTP_MAX_RESP_HEADERS || strpbrk(value, "\r\n") ||
-        strpbrk(name, "\r\n: "))
+    if (r->nheaders >= HTTP_MAX_RESP_HEADERS || strpbrk(value, "\r\n") || strpbrk(name, "\r\n: "))
         return BT_ERR;
     r->header_names[r->nheaders] = name;
     r->header_values[r->nheaders] = value;

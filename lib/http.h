@@ -24,10 +24,10 @@
 struct json_object;
 struct route;
 
-#define HTTP_MAX_PARAMS 4
-#define HTTP_MAX_QUERY 32
+#define HTTP_MAX_PARAMS       4
+#define HTTP_MAX_QUERY        32
 #define HTTP_MAX_RESP_HEADERS 12
-#define HTTP_JSON_MAX_DEPTH 16
+#define HTTP_JSON_MAX_DEPTH   16
 
 /* Who is calling, once lib/auth.c authenticated the bearer token. */
 struct http_principal {
@@ -36,25 +36,25 @@ struct http_principal {
     int64_t company_id;
     int64_t world_id;
     bool guest;
-    char role[16];  /* "player", "admin" */
+    char role[16]; /* "player", "admin" */
     char jti[40];
 };
 
 struct http_req {
     struct arena *arena;
-    void *src;                                          /* parameter source */
+    void *src; /* parameter source */
     const char *(*getparam)(void *src, const char *name);
-    long (*readbody)(void *src, char *buf, long n);     /* bytes read, <0 on error */
+    long (*readbody)(void *src, char *buf, long n); /* bytes read, <0 on error */
 
-    const char *method;       /* REQUEST_METHOD */
-    const char *path;         /* DOCUMENT_URI: normalised, without the query */
-    const char *query;        /* QUERY_STRING, raw */
-    const char *request_id;   /* nginx $request_id via the REQUEST_ID param */
+    const char *method;     /* REQUEST_METHOD */
+    const char *path;       /* DOCUMENT_URI: normalised, without the query */
+    const char *query;      /* QUERY_STRING, raw */
+    const char *request_id; /* nginx $request_id via the REQUEST_ID param */
     const char *remote_addr;
     const char *content_type;
     long content_length;
 
-    char *body;               /* raw body (NUL-terminated) once read */
+    char *body; /* raw body (NUL-terminated) once read */
     size_t body_len;
     struct json_object *json; /* parsed body; released with the arena */
 
@@ -63,12 +63,12 @@ struct http_req {
     const char *param_names[HTTP_MAX_PARAMS];
     const char *param_values[HTTP_MAX_PARAMS];
 
-    int nquery;               /* -1 until the query string was parsed */
+    int nquery; /* -1 until the query string was parsed */
     const char *query_names[HTTP_MAX_QUERY];
     const char *query_values[HTTP_MAX_QUERY];
 
     struct http_principal who;
-    int64_t started_us;       /* monotonic, for the duration in logs/metrics */
+    int64_t started_us; /* monotonic, for the duration in logs/metrics */
 };
 
 struct http_resp {

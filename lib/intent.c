@@ -60,8 +60,8 @@ int intent_record(struct app *app, struct http_req *req, struct http_resp *resp,
     if (req->who.company_id <= 0 || req->who.world_id <= 0)
         return err_set(err, 403, "forbidden", "this account has no company");
     if (key && !key_ok(key)) {
-        err_field(err, "Idempotency-Key", "invalid",
-                  "must be 1 to %d printable ASCII characters", INTENT_KEY_MAX);
+        err_field(err, "Idempotency-Key", "invalid", "must be 1 to %d printable ASCII characters",
+                  INTENT_KEY_MAX);
         return err_check_fields(err);
     }
     snprintf(w, sizeof(w), "%" PRId64, req->who.world_id);

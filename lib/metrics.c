@@ -22,16 +22,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAGIC 0x42544d31u /* "BTM1" */
-#define VERSION 1
+#define MAGIC      0x42544d31u /* "BTM1" */
+#define VERSION    1
 #define FAMILY_LEN 64
-#define KEY_LEN 176
+#define KEY_LEN    176
 
 enum series_type { T_COUNTER = 1, T_GAUGE, T_HIST_BUCKET, T_HIST_SUM, T_HIST_COUNT };
 
 struct series {
     char family[FAMILY_LEN];
-    char key[KEY_LEN];   /* full series name with labels: fam_bucket{...,le="0.1"} */
+    char key[KEY_LEN]; /* full series name with labels: fam_bucket{...,le="0.1"} */
     uint32_t type;
     uint32_t pad;
     _Atomic uint64_t value;
@@ -85,8 +85,7 @@ struct metrics *metrics_open(const char *dir, const char *name, struct bt_err *e
         err_internal(err, "metrics: open %s: %s", path, strerror(errno));
         return NULL;
     }
-    if (fstat(fd, &st) != 0 || ((size_t)st.st_size != file_size() &&
-                                ftruncate(fd, 0) != 0) ||
+    if (fstat(fd, &st) != 0 || ((size_t)st.st_size != file_size() && ftruncate(fd, 0) != 0) ||
         ftruncate(fd, (off_t)file_size()) != 0) {
         err_internal(err, "metrics: size %s: %s", path, strerror(errno));
         close(fd);
@@ -115,8 +114,7 @@ struct metrics *metrics_open(const char *dir, const char *name, struct bt_err *e
         m->f->magic = MAGIC;
     }
     m->dropped = METRICS_NONE;
-    m->dropped = add_series(m, "bt_metrics_dropped_series", "bt_metrics_dropped_series",
-                            T_COUNTER);
+    m->dropped = add_series(m, "bt_metrics_dropped_series", "bt_metrics_dropped_series", T_COUNTER);
     return m;
 }
 
@@ -164,14 +162,13 @@ static int add_series(struct metrics *m, const char *family, const char *key, ui
     return (int)n;
 }
 
-static void make_key(char *out, size_t n, const char *name, const char *suffix,
-                     const char *labels, const char *extra)
+static void make_key(char *out, size_t n, const char *name, const char *suffix, const char *labels,
+                     const char *extra)
 {
     bool any = (labels && *labels) || (extra && *extra);
 
     snprintf(out, n, "%s%s%s%s%s%s%s", name, suffix, any ? "{" : "", labels ? labels : "",
-             (labels && *labels && extra && *extra) ? "," : "", extra ? extra : "",
-             any ? "}" : "");
+             (labels && *labels && extra && *extra) ? "," : "", extra ? extra : "", any ? "}" : "");
 }
 
 int metrics_counter(struct metrics *m, const char *name, const char *labels)
@@ -305,9 +302,12 @@ static int agg_cmp(const void *a, const void *b)
 static const char *type_name(uint32_t t)
 {
     switch (t) {
-    case T_COUNTER: return "counter";
-    case T_GAUGE: return "gauge";
-    default: return "histogram";
+    case T_COUNTER:
+        return "counter";
+    case T_GAUGE:
+        return "gauge";
+    default:
+        return "histogram";
     }
 }
 

@@ -25,13 +25,13 @@
 #include "err.h"
 
 #define METRICS_MAX_SERIES 4096
-#define METRICS_NONE (-1)
-#define METRICS_NBUCKETS 14 /* including +Inf */
+#define METRICS_NONE       (-1)
+#define METRICS_NBUCKETS   14 /* including +Inf */
 
 struct metrics;
 
 struct metrics_hist {
-    int first;  /* id of the first bucket series; METRICS_NONE when unregistered */
+    int first; /* id of the first bucket series; METRICS_NONE when unregistered */
 };
 
 /* Opens (creating or reusing) <dir>/<name>.metrics.  Returns NULL on error. */

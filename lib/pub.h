@@ -14,7 +14,7 @@
 #include "err.h"
 
 struct pub {
-    void *curl;  /* CURL * */
+    void *curl; /* CURL * */
     char base[256];
     long timeout_ms;
 };

@@ -12,7 +12,8 @@ static struct rds_script hit_script = {
     "ratelimit_hit",
     "local n = redis.call('INCR', KEYS[1])\n"
     "local ttl = redis.call('TTL', KEYS[1])\n"
-    "if n == 1 or ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end\n"
+    "if n == 1 or ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) "
+    "end\n"
     "return {n, ttl}\n",
     "",
 };
@@ -37,8 +38,7 @@ static int parse(const redisReply *rep, int limit, struct ratelimit_result *res,
     return BT_OK;
 }
 
-void ratelimit_call(struct ratelimit_req *q, const char *key, int window_s,
-                    struct rds_call *call)
+void ratelimit_call(struct ratelimit_req *q, const char *key, int window_s, struct rds_call *call)
 {
     q->key = key;
     snprintf(q->win, sizeof(q->win), "%d", window_s > 0 ? window_s : 60);

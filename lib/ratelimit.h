@@ -17,8 +17,8 @@
 
 struct ratelimit_result {
     bool allowed;
-    long count;       /* hits in the current window, including this one */
-    int retry_after;  /* seconds until the window resets */
+    long count;      /* hits in the current window, including this one */
+    int retry_after; /* seconds until the window resets */
 };
 
 /* Counts one hit on key (already prefixed).  limit <= 0 means unlimited. */
@@ -33,8 +33,7 @@ struct ratelimit_req {
     char win[16];
     const char *args[1];
 };
-void ratelimit_call(struct ratelimit_req *q, const char *key, int window_s,
-                    struct rds_call *call);
+void ratelimit_call(struct ratelimit_req *q, const char *key, int window_s, struct rds_call *call);
 int ratelimit_reply(const redisReply *rep, int limit, struct ratelimit_result *res,
                     struct bt_err *err);
 

@@ -109,8 +109,8 @@ static redisReply *own(struct arena *a, redisReply *rep, struct bt_err *err)
     return rep;
 }
 
-redisReply *rds_cmd(struct rds *r, struct arena *a, struct bt_err *err, int argc,
-                    const char **argv, const size_t *argvlen)
+redisReply *rds_cmd(struct rds *r, struct arena *a, struct bt_err *err, int argc, const char **argv,
+                    const size_t *argvlen)
 {
     redisReply *rep = cmd_raw(r, err, argc, argv, argvlen);
 
@@ -213,8 +213,7 @@ static bool pipe_once(struct rds *r, struct rds_call *calls, int n)
     if (!r->ctx)
         return false;
     for (i = 0; i < n; i++)
-        if (redisAppendCommandArgv(r->ctx, eval_argv(&calls[i], nk, argv), argv, NULL) !=
-            REDIS_OK)
+        if (redisAppendCommandArgv(r->ctx, eval_argv(&calls[i], nk, argv), argv, NULL) != REDIS_OK)
             return false;
     for (; got < n; got++) {
         void *rep = NULL;
@@ -231,8 +230,7 @@ static bool pipe_once(struct rds *r, struct rds_call *calls, int n)
     return false;
 }
 
-int rds_eval_pipe(struct rds *r, struct arena *a, struct rds_call *calls, int n,
-                  struct bt_err *err)
+int rds_eval_pipe(struct rds *r, struct arena *a, struct rds_call *calls, int n, struct bt_err *err)
 {
     int i, rc = BT_OK;
 
@@ -242,8 +240,7 @@ int rds_eval_pipe(struct rds *r, struct arena *a, struct rds_call *calls, int n,
             return BT_ERR;
     }
     /* Like cmd_raw: on an I/O error reconnect and send the batch once more. */
-    if (!pipe_once(r, calls, n) &&
-        (connect_now(r, err) != BT_OK || !pipe_once(r, calls, n))) {
+    if (!pipe_once(r, calls, n) && (connect_now(r, err) != BT_OK || !pipe_once(r, calls, n))) {
         if (!err_is_set(err))
             err_unavailable(err, 1, "redis pipeline: %s", r->ctx ? r->ctx->errstr : "gone");
         rds_close(r);

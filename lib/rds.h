@@ -39,8 +39,8 @@ bool rds_ping(struct rds *r);
 /* Runs a command given as argv (binary-safe).  The reply is freed with the
  * arena (or owned by the caller with a NULL arena).  Error replies are
  * returned as BT errors (500), connection failures as 503. */
-redisReply *rds_cmd(struct rds *r, struct arena *a, struct bt_err *err, int argc,
-                    const char **argv, const size_t *argvlen);
+redisReply *rds_cmd(struct rds *r, struct arena *a, struct bt_err *err, int argc, const char **argv,
+                    const size_t *argvlen);
 
 /* Runs a Lua script (EVALSHA, loading it on NOSCRIPT) with keys and args. */
 redisReply *rds_eval(struct rds *r, struct arena *a, struct rds_script *s, int nkeys,

@@ -16,19 +16,19 @@
 #include <stdint.h>
 
 enum rng_stream {
-    RNG_PRICE = 1,     /* BTC price diffusion */
-    RNG_JUMP,          /* price jumps */
-    RNG_HASHRATE,      /* rest-of-world hashrate trend */
-    RNG_BLOCKS,        /* blocks found per tick */
-    RNG_FEES,          /* fee share */
-    RNG_ENERGY,        /* regional energy price noise and spikes */
-    RNG_OUTAGE,        /* grid outages (entity = region * 8 + tier) */
-    RNG_EVENTS,        /* world events */
-    RNG_CLIMATE,       /* regional climate drift */
-    RNG_WEAR,          /* rig wear (entity = rig batch id) */
-    RNG_FAILURE,       /* rig failures (entity = rig batch id) */
-    RNG_MARKET,        /* simulated market makers */
-    RNG_SEED_DERIVE,   /* deriving sub-seeds */
+    RNG_PRICE = 1,   /* BTC price diffusion */
+    RNG_JUMP,        /* price jumps */
+    RNG_HASHRATE,    /* rest-of-world hashrate trend */
+    RNG_BLOCKS,      /* blocks found per tick */
+    RNG_FEES,        /* fee share */
+    RNG_ENERGY,      /* regional energy price noise and spikes */
+    RNG_OUTAGE,      /* grid outages (entity = region * 8 + tier) */
+    RNG_EVENTS,      /* world events */
+    RNG_CLIMATE,     /* regional climate drift */
+    RNG_WEAR,        /* rig wear (entity = rig batch id) */
+    RNG_FAILURE,     /* rig failures (entity = rig batch id) */
+    RNG_MARKET,      /* simulated market makers */
+    RNG_SEED_DERIVE, /* deriving sub-seeds */
 };
 
 struct rng_key {

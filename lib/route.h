@@ -34,8 +34,8 @@ struct route {
     const char *pattern;
     route_handler handler;
     unsigned flags;
-    int rate_limit;     /* requests per window per caller; 0 = the service default */
-    int rate_window_s;  /* window length; 0 = the service default */
+    int rate_limit;    /* requests per window per caller; 0 = the service default */
+    int rate_window_s; /* window length; 0 = the service default */
 };
 
 #define ROUTE_MAX_SEGMENT 128

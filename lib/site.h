@@ -10,7 +10,7 @@
 #include "valid.h"
 
 #define SITE_MAX_PER_COMPANY 50
-#define SITE_NAME_MAX 64
+#define SITE_NAME_MAX        64
 
 struct site_create_in {
     const char *region;
@@ -25,8 +25,8 @@ extern const struct valid_rule site_create_rules[];
 /* The mining actions on a site (tickd/mining_phase.c applies them).  A rig
  * group ("rig_id") is the batch one /site/rig/add installed; its id is that
  * intent's id. */
-#define SITE_RIG_MAX_COUNT 100000  /* rigs in one add (MINING_MAX_COUNT) */
-#define SITE_MODEL_MAX 23          /* rig_models.id */
+#define SITE_RIG_MAX_COUNT      100000 /* rigs in one add (MINING_MAX_COUNT) */
+#define SITE_MODEL_MAX          23     /* rig_models.id */
 #define SITE_CONTRACT_MAX_TICKS 1000000
 
 struct site_rig_add_in {

@@ -32,8 +32,8 @@ static int load_key(struct token_key *key, const char *kid, const char *path, st
     while (n > 0 && (key->secret[n - 1] == '\n' || key->secret[n - 1] == '\r'))
         n--;
     if (n < 32)
-        return err_internal(err, "JWT key file %s holds %zu bytes; at least 32 are required",
-                            path, n);
+        return err_internal(err, "JWT key file %s holds %zu bytes; at least 32 are required", path,
+                            n);
     key->len = n;
     snprintf(key->kid, sizeof(key->kid), "%s", kid);
     return BT_OK;
@@ -72,8 +72,9 @@ int token_issue(const struct token_keys *k, struct token_claims *c, int64_t now,
     if (jwt_new(&jwt) != 0)
         goto out;
     if (jwt_add_grant(jwt, "sub", sub) || jwt_add_grant(jwt, "role", c->role) ||
-        jwt_add_grant_int(jwt, "cid", (long)c->cid) || jwt_add_grant_int(jwt, "wid", (long)c->wid) ||
-        jwt_add_grant_bool(jwt, "gst", c->guest) || jwt_add_grant_int(jwt, "iat", (long)c->iat) ||
+        jwt_add_grant_int(jwt, "cid", (long)c->cid) ||
+        jwt_add_grant_int(jwt, "wid", (long)c->wid) || jwt_add_grant_bool(jwt, "gst", c->guest) ||
+        jwt_add_grant_int(jwt, "iat", (long)c->iat) ||
         jwt_add_grant_int(jwt, "exp", (long)c->exp) || jwt_add_grant(jwt, "jti", c->jti) ||
         jwt_add_grant(jwt, "iss", k->iss) || jwt_add_grant(jwt, "aud", k->aud) ||
         jwt_add_header(jwt, "kid", k->cur.kid))

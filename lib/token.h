@@ -57,7 +57,7 @@ int token_issue(const struct token_keys *k, struct token_claims *c, int64_t now,
                 size_t outsz, struct bt_err *err);
 
 /* Verifies a compact JWT.  Any failure is a 401 with a short reason. */
-int token_verify(const struct token_keys *k, const char *jwt, int64_t now,
-                 struct token_claims *out, struct bt_err *err);
+int token_verify(const struct token_keys *k, const char *jwt, int64_t now, struct token_claims *out,
+                 struct bt_err *err);
 
 #endif

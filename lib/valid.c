@@ -118,8 +118,7 @@ bool valid_email(const char *s)
     dot = strrchr(at + 1, '.');
     if (!dot || dot == at + 1 || dot[1] == '\0' || strlen(dot + 1) < 2)
         return false;
-    if (strstr(at + 1, "..") || at[1] == '-' || s[len - 1] == '.' || s[0] == '.' ||
-        at[-1] == '.')
+    if (strstr(at + 1, "..") || at[1] == '-' || s[len - 1] == '.' || s[0] == '.' || at[-1] == '.')
         return false;
     return true;
 }
@@ -127,12 +126,18 @@ bool valid_email(const char *s)
 static const char *type_word(enum valid_type t)
 {
     switch (t) {
-    case VT_STRING: return "a string";
-    case VT_INT: return "an integer";
-    case VT_ID: return "a positive integer id";
-    case VT_BOOL: return "a boolean";
-    case VT_ENUM: return "one of the listed values";
-    case VT_DECIMAL: return "a decimal string such as \"0.015\"";
+    case VT_STRING:
+        return "a string";
+    case VT_INT:
+        return "an integer";
+    case VT_ID:
+        return "a positive integer id";
+    case VT_BOOL:
+        return "a boolean";
+    case VT_ENUM:
+        return "one of the listed values";
+    case VT_DECIMAL:
+        return "a decimal string such as \"0.015\"";
     }
     return "valid";
 }
@@ -255,8 +260,7 @@ static void check_decimal(const struct valid_rule *r, struct json_object *v, voi
     }
     if (valid_parse_decimal(json_object_get_string(v), r->scale, &n, &why) != BT_OK) {
         if (strcmp(why, "precision") == 0)
-            err_field(err, r->name, "precision", "must have at most %d decimal places",
-                      r->scale);
+            err_field(err, r->name, "precision", "must have at most %d decimal places", r->scale);
         else if (strcmp(why, "range") == 0)
             err_field(err, r->name, "range", "is too large");
         else
@@ -311,12 +315,22 @@ int valid_object(struct json_object *obj, const struct valid_rule *rules, void *
             continue;
         }
         switch (r->type) {
-        case VT_STRING: check_string(r, v, slot, err); break;
-        case VT_ENUM: check_enum(r, v, slot, err); break;
+        case VT_STRING:
+            check_string(r, v, slot, err);
+            break;
+        case VT_ENUM:
+            check_enum(r, v, slot, err);
+            break;
         case VT_INT:
-        case VT_ID: check_number(r, v, options, slot, err); break;
-        case VT_DECIMAL: check_decimal(r, v, slot, err); break;
-        case VT_BOOL: check_bool(r, v, options, slot, err); break;
+        case VT_ID:
+            check_number(r, v, options, slot, err);
+            break;
+        case VT_DECIMAL:
+            check_decimal(r, v, slot, err);
+            break;
+        case VT_BOOL:
+            check_bool(r, v, options, slot, err);
+            break;
         }
     }
     if (!(options & VALID_ALLOW_UNKNOWN)) {
@@ -338,8 +352,7 @@ static void json_put(void *p)
     json_object_put(p);
 }
 
-int valid_query(struct http_req *req, const struct valid_rule *rules, void *out,
-                struct bt_err *err)
+int valid_query(struct http_req *req, const struct valid_rule *rules, void *out, struct bt_err *err)
 {
     struct json_object *obj;
     int i;

@@ -51,19 +51,40 @@ struct valid_rule {
     enum valid_type type;
     unsigned flags;
     size_t offset;
-    int64_t min, max;            /* length (strings), range (numbers, decimals scaled) */
-    const char *const *choices;  /* VT_ENUM: NULL-terminated */
-    int scale;                   /* VT_DECIMAL: digits after the point */
-    int64_t step;                /* VT_INT/VT_DECIMAL: must be a multiple (0 = any) */
+    int64_t min, max;           /* length (strings), range (numbers, decimals scaled) */
+    const char *const *choices; /* VT_ENUM: NULL-terminated */
+    int scale;                  /* VT_DECIMAL: digits after the point */
+    int64_t step;               /* VT_INT/VT_DECIMAL: must be a multiple (0 = any) */
 };
 
-#define VSTR(T, f, fl, lo, hi) {#f, VT_STRING, (fl), offsetof(T, f), (lo), (hi), NULL, 0, 0}
-#define VINT(T, f, fl, lo, hi) {#f, VT_INT, (fl), offsetof(T, f), (lo), (hi), NULL, 0, 0}
-#define VID(T, f, fl) {#f, VT_ID, (fl), offsetof(T, f), 1, INT64_MAX, NULL, 0, 0}
-#define VBOOL(T, f, fl) {#f, VT_BOOL, (fl), offsetof(T, f), 0, 0, NULL, 0, 0}
-#define VENUM(T, f, fl, ch) {#f, VT_ENUM, (fl), offsetof(T, f), 0, 0, (ch), 0, 0}
-#define VDEC(T, f, fl, sc, lo, hi, st) {#f, VT_DECIMAL, (fl), offsetof(T, f), (lo), (hi), NULL, (sc), (st)}
-#define VALID_END {NULL, VT_STRING, 0, 0, 0, 0, NULL, 0, 0}
+#define VSTR(T, f, fl, lo, hi)                                                                     \
+    {                                                                                              \
+#f, VT_STRING, (fl), offsetof(T, f), (lo), (hi), NULL, 0, 0                                \
+    }
+#define VINT(T, f, fl, lo, hi)                                                                     \
+    {                                                                                              \
+#f, VT_INT, (fl), offsetof(T, f), (lo), (hi), NULL, 0, 0                                   \
+    }
+#define VID(T, f, fl)                                                                              \
+    {                                                                                              \
+#f, VT_ID, (fl), offsetof(T, f), 1, INT64_MAX, NULL, 0, 0                                  \
+    }
+#define VBOOL(T, f, fl)                                                                            \
+    {                                                                                              \
+#f, VT_BOOL, (fl), offsetof(T, f), 0, 0, NULL, 0, 0                                        \
+    }
+#define VENUM(T, f, fl, ch)                                                                        \
+    {                                                                                              \
+#f, VT_ENUM, (fl), offsetof(T, f), 0, 0, (ch), 0, 0                                        \
+    }
+#define VDEC(T, f, fl, sc, lo, hi, st)                                                             \
+    {                                                                                              \
+#f, VT_DECIMAL, (fl), offsetof(T, f), (lo), (hi), NULL, (sc), (st)                         \
+    }
+#define VALID_END                                                                                  \
+    {                                                                                              \
+        NULL, VT_STRING, 0, 0, 0, 0, NULL, 0, 0                                                    \
+    }
 
 /* Validates obj against rules into out.  Records one field error per
  * invalid field (and per unknown field unless VALID_ALLOW_UNKNOWN); returns

@@ -22,12 +22,13 @@
 
 /* A world is stale when its last tick is older than this many intervals
  * (plus a fixed allowance for a slow commit). */
-#define STALE_INTERVALS 3
+#define STALE_INTERVALS    3
 #define STALE_ALLOWANCE_MS 2000
 
-DB_STMT(q_worlds, "SELECT id, name, tick, tick_ms, is_default, "
-                  "COALESCE((extract(epoch FROM clock_timestamp() - last_tick_at) * 1000)::bigint, -1) "
-                  "FROM worlds WHERE status = 'running' ORDER BY id");
+DB_STMT(q_worlds,
+        "SELECT id, name, tick, tick_ms, is_default, "
+        "COALESCE((extract(epoch FROM clock_timestamp() - last_tick_at) * 1000)::bigint, -1) "
+        "FROM worlds WHERE status = 'running' ORDER BY id");
 
 static struct json_object *channel_links(struct app *app, long long world)
 {
@@ -128,17 +129,16 @@ static bool check_tickd(struct app *app, struct http_req *req, struct json_objec
         bool fresh = age >= 0 && age <= STALE_INTERVALS * tick_ms + STALE_ALLOWANCE_MS;
         json_object_object_add(w, "world", json_object_new_int64(db_i64(r, i, 0)));
         json_object_object_add(w, "tick", json_object_new_int64(db_i64(r, i, 2)));
-        json_object_object_add(w, "last_tick_age_ms", age >= 0 ? json_object_new_int64(age)
-                                                                : NULL);
+        json_object_object_add(w, "last_tick_age_ms", age >= 0 ? json_object_new_int64(age) : NULL);
         json_object_object_add(w, "status", json_object_new_string(fresh ? "ok" : "stale"));
         json_object_array_add(worlds, w);
         ok = ok && fresh;
     }
     if (PQntuples(r) == 0)
         ok = false;
-    c = check(ok ? "ok" : "down",
-              ok ? NULL
-                 : PQntuples(r) == 0 ? "no running world" : "a world has not ticked recently");
+    c = check(ok ? "ok" : "down", ok                  ? NULL
+                                  : PQntuples(r) == 0 ? "no running world"
+                                                      : "a world has not ticked recently");
     json_object_object_add(c, "worlds", worlds);
     json_object_object_add(checks, "tickd", c);
     return ok;

@@ -6,7 +6,6 @@
 
 #include "app.h"
 
-int intents_get(struct app *app, struct http_req *req, struct http_resp *resp,
-                struct bt_err *err);
+int intents_get(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 
 #endif

@@ -223,15 +223,18 @@ static const struct valid_rule history_rules[] = {
 DB_STMT(q_world_history,
         "WITH w AS (SELECT id, COALESCE($3::bigint, tick) AS hi FROM worlds "
         "WHERE id = " WORLD_OF_CALLER "), "
-        "r AS (SELECT id, GREATEST(COALESCE($2::bigint, hi - " BT_STR(HISTORY_DEFAULT_SPAN) " + 1), 0) "
-        "AS lo, hi FROM w) "
-        "SELECT r.id, r.lo, r.hi, t.tick, t.game_time_s, t.price_uusd, t.difficulty, "
-        "t.network_hashrate_ths, t.height, t.region_price_uusd::text "
-        "FROM r LEFT JOIN world_ticks t ON t.world_id = r.id AND t.tick BETWEEN r.lo AND r.hi "
-        "AND t.tick % $4 = 0 ORDER BY t.tick LIMIT " BT_STR(HISTORY_MAX_POINTS));
+        "r AS (SELECT id, GREATEST(COALESCE($2::bigint, hi - " BT_STR(
+            HISTORY_DEFAULT_SPAN) " + 1), 0) "
+                                  "AS lo, hi FROM w) "
+                                  "SELECT r.id, r.lo, r.hi, t.tick, t.game_time_s, t.price_uusd, "
+                                  "t.difficulty, "
+                                  "t.network_hashrate_ths, t.height, t.region_price_uusd::text "
+                                  "FROM r LEFT JOIN world_ticks t ON t.world_id = r.id AND t.tick "
+                                  "BETWEEN r.lo AND r.hi "
+                                  "AND t.tick % $4 = 0 ORDER BY t.tick LIMIT " BT_STR(
+                                      HISTORY_MAX_POINTS));
 
-int world_history(struct app *app, struct http_req *req, struct http_resp *resp,
-                  struct bt_err *err)
+int world_history(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     struct history_q q = {-1, -1, 1};
     const char *p[4];
@@ -258,8 +261,8 @@ int world_history(struct app *app, struct http_req *req, struct http_resp *resp,
     hi = db_i64(r, 0, 2);
     if ((hi - lo) / q.step + 1 > HISTORY_MAX_POINTS) {
         err_field(err, "from", "range",
-                  "the range holds more than " BT_STR(HISTORY_MAX_POINTS)
-                  " points: narrow it or raise step");
+                  "the range holds more than " BT_STR(
+                      HISTORY_MAX_POINTS) " points: narrow it or raise step");
         return err_check_fields(err);
     }
     list = json_object_new_array();

@@ -4,8 +4,7 @@
  */
 #include "app.h"
 
-int get_player(struct app *app, struct http_req *req, struct http_resp *resp,
-               struct bt_err *err);
+int get_player(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 int get_player_me(struct app *app, struct http_req *req, struct http_resp *resp,
                   struct bt_err *err);
 int get_player_history(struct app *app, struct http_req *req, struct http_resp *resp,

@@ -20,8 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SITE_COLS                                                                                  \
-    "id, region, grid_tier, cooling_type, name, build_cost, created_tick"
+#define SITE_COLS "id, region, grid_tier, cooling_type, name, build_cost, created_tick"
 
 DB_STMT(q_site_precheck,
         "SELECT (SELECT sum(usd_micro) FROM site_cost_parts WHERE (part, value) IN "
@@ -30,7 +29,8 @@ DB_STMT(q_site_precheck,
         "(('region', $2), ('grid_tier', $3), ('cooling_type', $4))), "
         "(SELECT balance FROM ledger_accounts WHERE company_id = $1 AND currency = 'usd'), "
         "(SELECT count(*) FROM sites WHERE company_id = $1)");
-DB_STMT(q_site_list, "SELECT " SITE_COLS " FROM sites WHERE company_id = $1 ORDER BY id LIMIT 1000");
+DB_STMT(q_site_list,
+        "SELECT " SITE_COLS " FROM sites WHERE company_id = $1 ORDER BY id LIMIT 1000");
 DB_STMT(q_site_get, "SELECT " SITE_COLS " FROM sites WHERE id = $1 AND company_id = $2");
 
 static struct json_object *site_json(const PGresult *r, int i)
@@ -55,8 +55,7 @@ static bool has_company(const struct http_req *req, struct bt_err *err)
     return false;
 }
 
-int sites_create(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct bt_err *err)
+int sites_create(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     struct site_create_in in = {0};
     char c[24], tier[8];

@@ -7,8 +7,7 @@
 
 #include "app.h"
 
-int sites_create(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct bt_err *err);
+int sites_create(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 int sites_list(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 int sites_get(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 

@@ -71,7 +71,9 @@ static void valid_input_fills_output(void **state)
 
     (void)state;
     assert_int_equal(run("{\"name\":\"abc\",\"side\":\"sell\",\"qty\":\"0.015\",\"id\":9,"
-                         "\"flag\":true}", &o, &e), BT_OK);
+                         "\"flag\":true}",
+                         &o, &e),
+                     BT_OK);
     assert_string_equal(o.name, "abc");
     assert_string_equal(o.side, "sell");
     assert_int_equal(o.qty, 1500000);
@@ -87,7 +89,8 @@ static void every_invalid_field_is_reported(void **state)
 
     (void)state;
     assert_int_equal(run("{\"name\":\"ab\",\"count\":1000,\"id\":0,\"flag\":\"yes\","
-                         "\"side\":\"hold\",\"qty\":\"0.000000001\",\"extra\":1}", &o, &e),
+                         "\"side\":\"hold\",\"qty\":\"0.000000001\",\"extra\":1}",
+                         &o, &e),
                      BT_ERR);
     assert_int_equal(e.status, 400);
     assert_string_equal(e.type, "validation");
@@ -112,7 +115,9 @@ static void required_fields_and_lengths_in_code_points(void **state)
     assert_string_equal(code_of(&e, "side"), "required");
     /* 8 code points, 16 bytes: within max 8 characters */
     assert_int_equal(run("{\"name\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-                         "\xc3\xa9\",\"side\":\"buy\"}", &o, &e), BT_OK);
+                         "\xc3\xa9\",\"side\":\"buy\"}",
+                         &o, &e),
+                     BT_OK);
     assert_int_equal(run("{\"name\":\"123456789\",\"side\":\"buy\"}", &o, &e), BT_ERR);
     assert_string_equal(code_of(&e, "name"), "too_long");
 }
