@@ -116,6 +116,8 @@ CREATE TABLE market_orders (
 );
 CREATE INDEX market_orders_company ON market_orders (company_id, id DESC);
 CREATE INDEX market_orders_live ON market_orders (world_id, id) WHERE status = 'live';
+CREATE INDEX market_orders_company_live ON market_orders (company_id, instr_id)
+    WHERE status = 'live';
 
 -- Player fills (the makers' side is not stored).  order_id is NULL for a
 -- liquidation taken over by the insurance fund.
