@@ -98,6 +98,7 @@ $(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(TICKD_LIBOBJ) $(LIB_A)
 	@$(CC) $(LDFLAGS) -o $@ $< $(TICKD_LIBOBJ) $(LIB_A) $(LDLIBS)
 
 # The market service validates orders with tickd's pure rules (market_instr.c).
+$(BUILD)/cgi/market/%.o: CFLAGS += -Itickd
 $(BUILD)/bin/bt-market: $(BUILD)/tickd/market_instr.o
 # The site service pre-checks rigs with tickd's mining rules and catalog loader.
 $(BUILD)/cgi/site/%.o: CFLAGS += -Itickd

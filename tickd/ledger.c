@@ -23,7 +23,7 @@
 
 static const char *const sys_names[LEDGER_NSYS] = {
     "company", "starting_grant", "admin_grant", "mining", "energy", "purchases", "fees",
-    "insurance",
+    "insurance", "market_makers", "market_fees", "market_insurance", "market_clearing",
 };
 static const char *const cur_names[LEDGER_NCUR] = {"usd", "btc"};
 
@@ -54,7 +54,14 @@ bool ledger_is_faucet(int sys)
 
 bool ledger_is_sink(int sys)
 {
-    return sys == LEDGER_ENERGY || sys == LEDGER_PURCHASES || sys == LEDGER_FEES;
+    return sys == LEDGER_ENERGY || sys == LEDGER_PURCHASES || sys == LEDGER_FEES ||
+           sys == LEDGER_MARKET_FEES;
+}
+
+bool ledger_is_house(int sys)
+{
+    return sys == LEDGER_MARKET_MM || sys == LEDGER_MARKET_INSURANCE ||
+           sys == LEDGER_MARKET_CLEARING;
 }
 
 void ledger_init(struct ledger *l, int64_t world_id)
@@ -179,8 +186,7 @@ int ledger_move(struct ledger *l, int from_sys, int64_t from_company, int to_sys
         snprintf(why, why_len, "money cannot leave a sink or enter a faucet");
         return BT_ERR;
     }
-    if (from_sys != LEDGER_STARTING_GRANT && from_sys != LEDGER_ADMIN_GRANT &&
-        from_sys != LEDGER_MINING && from->balance < amount) {
+    if (!ledger_is_faucet(from_sys) && !ledger_is_house(from_sys) && from->balance < amount) {
         snprintf(why, why_len, "insufficient funds: %s balance %" PRId64 ", needed %" PRId64,
                  ledger_cur_name(cur), from->balance, amount);
         return BT_ERR;
@@ -213,7 +219,9 @@ bool ledger_check(const struct ledger *l, char *why, size_t why_len)
 
     for (i = 0; i < l->n; i++) {
         const struct ledger_account *a = &l->acc[i];
-        bool bad = ledger_is_faucet(a->sys) ? a->balance > 0 : a->balance < 0;
+        bool bad = ledger_is_house(a->sys)    ? false
+                   : ledger_is_faucet(a->sys) ? a->balance > 0
+                                              : a->balance < 0;
         if (bad) {
             snprintf(why, why_len, "%s account %" PRId64 " (%s) has balance %" PRId64,
                      ledger_sys_name(a->sys), a->company, ledger_cur_name(a->cur), a->balance);
@@ -545,7 +553,7 @@ DB_STMT(q_verify,
         "UNION ALL SELECT 'entry ' || e.id || ' moves money out of a sink or into a faucet' "
         "  FROM ledger_entries e JOIN ledger_accounts d ON d.id = e.debit_account "
         "  JOIN ledger_accounts c ON c.id = e.credit_account WHERE e.world_id = $1 AND "
-        "  (d.system IN ('energy', 'purchases', 'fees') OR "
+        "  (d.system IN ('energy', 'purchases', 'fees', 'market_fees') OR "
         "   c.system IN ('starting_grant', 'admin_grant', 'mining')) "
         "LIMIT 5");
 

@@ -34,6 +34,14 @@ enum ledger_sys {
     LEDGER_PURCHASES,      /* sink */
     LEDGER_FEES,           /* sink */
     LEDGER_INSURANCE,      /* pool */
+    /* The market's accounts (tickd/market_phase.c).  "House" accounts may
+     * hold either sign: the simulated makers are the counterparty of last
+     * resort, the clearing house holds margins and collateral in flight and
+     * the insurance fund absorbs liquidation losses. */
+    LEDGER_MARKET_MM,        /* house */
+    LEDGER_MARKET_FEES,      /* sink */
+    LEDGER_MARKET_INSURANCE, /* house */
+    LEDGER_MARKET_CLEARING,  /* house */
     LEDGER_NSYS
 };
 
@@ -69,6 +77,9 @@ const char *ledger_sys_name(int sys);
 const char *ledger_cur_name(int cur);
 bool ledger_is_faucet(int sys);
 bool ledger_is_sink(int sys);
+/* House accounts may hold either sign (the market's makers, clearing and
+ * insurance fund). */
+bool ledger_is_house(int sys);
 
 /* Borrowed; valid until the next account is added. NULL when absent. */
 struct ledger_account *ledger_find(const struct ledger *l, int sys, int64_t company, int cur);
@@ -85,14 +96,15 @@ int64_t ledger_balance(const struct ledger *l, int64_t company, int cur);
 
 /* Moves amount (> 0) from one account to another and records the entry.
  * Refused (BT_ERR, state untouched, why filled) when an account is missing,
- * the source is a company without enough money, a sink would pay, a faucet
+ * the source is a company (or pool) without enough money, a sink would pay, a faucet
  * would receive, or a balance would overflow. */
 int ledger_move(struct ledger *l, int from_sys, int64_t from_company, int to_sys,
                 int64_t to_company, int cur, int64_t amount, const char *kind, int64_t intent_id,
                 char *why, size_t why_len);
 
 /* The invariants of the in-memory ledger: per currency the balances sum to
- * zero, companies >= 0, faucets <= 0, sinks and pools >= 0. */
+ * zero, companies >= 0, faucets <= 0, sinks and pools >= 0, house accounts
+ * either sign. */
 bool ledger_check(const struct ledger *l, char *why, size_t why_len);
 
 /* The same invariants checked in PostgreSQL for a world, plus: every

@@ -225,6 +225,9 @@ int64_t market_ref_price(const struct market_state *st, const struct market_env 
 
 /* Canonical hash of the whole state (fixed field order, little-endian). */
 void market_hash(const struct market_state *st, crypto_generichash_state *h);
+/* Decimal text of a 128-bit integer, written at the end of buf (returned). */
+#define MARKET_I128_LEN 48
+const char *market_i128_str(market_i128 v, char buf[MARKET_I128_LEN]);
 /* Full snapshot; caller owns the result. */
 struct json_object *market_to_json(const struct market_state *st);
 /* Restores a snapshot into a zeroed or freed *st. */

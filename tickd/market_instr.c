@@ -11,6 +11,7 @@
 #include "valid.h"
 
 #include <stdio.h>
+#include <string.h>
 
 typedef __int128 i128;
 
@@ -284,4 +285,88 @@ int market_order_check(const struct market_order_req *o, const struct market_che
         err_field(err, "qty", "insufficient_funds", "needs %s BTC available, you have %s",
                   dec(cost->btc, 8).s, dec(c->btc_avail, 8).s);
     return err_check_fields(err);
+}
+
+/* ---- requests ---- */
+
+static const char *const side_names[] = {"buy", "sell", NULL};
+static const char *const type_names[] = {"market", "limit", NULL};
+static const char *const tif_names[] = {"gtc", "ioc", "fok", NULL};
+static const char *const kind_names[] = {"spot", "perp", "option"};
+
+static const struct valid_rule trade_rules[] = {
+    VSTR(struct market_trade_in, instrument, VF_REQUIRED | VF_PRINTABLE, 1, MARKET_NAME_LEN - 1),
+    VENUM(struct market_trade_in, side, VF_REQUIRED, side_names),
+    VENUM(struct market_trade_in, type, VF_REQUIRED, type_names),
+    VDEC(struct market_trade_in, qty, VF_REQUIRED, 8, 1, 100000000000000LL, 0),
+    VDEC(struct market_trade_in, limit_price, VF_NULLABLE, 6, 1, 100000000000000LL, 0),
+    VBOOL(struct market_trade_in, reduce_only, VF_NULLABLE),
+    VENUM(struct market_trade_in, time_in_force, VF_NULLABLE, tif_names),
+    VINT(struct market_trade_in, leverage, VF_NULLABLE, 1, 1000),
+    VALID_END,
+};
+
+static const struct valid_rule cancel_rules[] = {
+    VID(struct market_cancel_in, order_id, VF_REQUIRED),
+    VALID_END,
+};
+
+static int name_index(const char *const *names, const char *s)
+{
+    for (int i = 0; s && names[i]; i++)
+        if (strcmp(names[i], s) == 0)
+            return i;
+    return -1;
+}
+
+int market_trade_parse(struct json_object *body, struct market_order_req *req,
+                       struct bt_err *err)
+{
+    struct market_trade_in in = {0};
+
+    memset(req, 0, sizeof(*req));
+    if (valid_object(body, trade_rules, &in, 0, err) != BT_OK)
+        return BT_ERR;
+    snprintf(req->instrument, sizeof(req->instrument), "%s", in.instrument);
+    req->side = (enum market_side)name_index(side_names, in.side);
+    req->type = (enum market_otype)name_index(type_names, in.type);
+    req->qty = in.qty;
+    req->limit_price = in.limit_price;
+    req->reduce_only = in.reduce_only;
+    req->leverage = (int32_t)in.leverage;
+    if (in.time_in_force)
+        req->tif = (enum market_tif)name_index(tif_names, in.time_in_force);
+    else
+        req->tif = req->type == MARKET_ORDER_MARKET ? MARKET_IOC : MARKET_GTC;
+    return BT_OK;
+}
+
+int market_cancel_parse(struct json_object *body, int64_t *order_id, struct bt_err *err)
+{
+    struct market_cancel_in in = {0};
+
+    if (valid_object(body, cancel_rules, &in, 0, err) != BT_OK)
+        return BT_ERR;
+    *order_id = in.order_id;
+    return BT_OK;
+}
+
+const char *market_side_name(enum market_side s)
+{
+    return side_names[s == MARKET_SELL];
+}
+
+const char *market_type_name(enum market_otype t)
+{
+    return type_names[t == MARKET_ORDER_LIMIT];
+}
+
+const char *market_tif_name(enum market_tif t)
+{
+    return tif_names[t == MARKET_FOK ? 2 : t == MARKET_IOC ? 1 : 0];
+}
+
+const char *market_kind_name(enum market_kind k)
+{
+    return kind_names[k == MARKET_OPTION ? 2 : k == MARKET_PERP ? 1 : 0];
 }

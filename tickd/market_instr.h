@@ -124,6 +124,37 @@ struct market_cost {
     int64_t usd, btc;
 };
 
+/* ---- requests (the JSON of market.trade / market.cancel intents) ---- */
+
+struct json_object;
+
+/* POST /market/trade as validated by the rule table (strings borrowed from
+ * the JSON object). */
+struct market_trade_in {
+    const char *instrument, *side, *type, *time_in_force;
+    int64_t qty;         /* decimal string, scale 8 (sats) */
+    int64_t limit_price; /* decimal string, scale 6 (micro-USD), 0 = absent */
+    bool reduce_only;
+    int64_t leverage; /* 0 = absent */
+};
+
+struct market_cancel_in {
+    int64_t order_id;
+};
+
+/* Parses and shape-checks a trade body (one field error per broken rule)
+ * into *req.  The market rules (instrument, steps, bands, funds) are
+ * market_order_check's.  BT_OK or BT_ERR with a 400 problem in *err. */
+int market_trade_parse(struct json_object *body, struct market_order_req *req,
+                       struct bt_err *err);
+int market_cancel_parse(struct json_object *body, int64_t *order_id, struct bt_err *err);
+
+/* Names of the enums as the API spells them. */
+const char *market_side_name(enum market_side s);
+const char *market_type_name(enum market_otype t);
+const char *market_tif_name(enum market_tif t);
+const char *market_kind_name(enum market_kind k);
+
 void market_params_default(struct market_params *p);
 const struct market_spec *market_spec_of(const struct market_params *p, enum market_kind k);
 

@@ -611,9 +611,61 @@ static void stats(struct market_tick *x)
     st->day = day;
 }
 
+static int cmp_acct(const void *a, const void *b)
+{
+    int64_t x = ((const struct market_acct *)a)->id, y = ((const struct market_acct *)b)->id;
+
+    return (x > y) - (x < y);
+}
+
+static int cmp_pos(const void *a, const void *b)
+{
+    const struct market_pos *x = a, *y = b;
+
+    if (x->account != y->account)
+        return (x->account > y->account) - (x->account < y->account);
+    return (x->instr > y->instr) - (x->instr < y->instr);
+}
+
+static bool acc_sorted(const struct market_state *st)
+{
+    for (int i = 1; i < st->n_acc; i++)
+        if (st->acc[i - 1].id >= st->acc[i].id)
+            return false;
+    return true;
+}
+
+static bool pos_sorted(const struct market_state *st)
+{
+    for (int i = 1; i < st->n_pos; i++)
+        if (cmp_pos(&st->pos[i - 1], &st->pos[i]) >= 0)
+            return false;
+    return true;
+}
+
+static int acc_map_rebuild(struct market_state *st)
+{
+    int cap = 64;
+
+    while (cap < st->n_acc * 2 + 2)
+        cap *= 2;
+    map_free(&st->acc_map);
+    if (map_resize(&st->acc_map, cap) != BT_OK)
+        return BT_ERR;
+    for (int i = 0; i < st->n_acc; i++)
+        if (map_put(&st->acc_map, st->acc[i].id, 0, i, i) != BT_OK)
+            return BT_ERR;
+    return BT_OK;
+}
+
+/* Drops finished orders and empty positions, and puts accounts (by id) and
+ * positions (by account, instrument) in canonical order: the state after a
+ * tick then depends only on what it holds, not on the order things were
+ * first seen in, so a market rebuilt from its tables hashes the same. */
 static void compact(struct market_tick *x)
 {
     struct market_state *st = x->st;
+    bool moved = false;
     int n = 0;
 
     for (int i = 0; i < st->n_ord; i++)
@@ -627,9 +679,16 @@ static void compact(struct market_tick *x)
         if (p->qty != 0 || p->margin != 0 || p->collateral != 0 || p->cost != 0)
             st->pos[n++] = *p;
     }
-    if (n != st->n_pos) {
+    if (n != st->n_pos || !pos_sorted(st)) {
         st->n_pos = n;
-        if (pos_map_rebuild(st) != BT_OK)
+        qsort(st->pos, (size_t)n, sizeof(*st->pos), cmp_pos);
+        moved = true;
+    }
+    if (moved && pos_map_rebuild(st) != BT_OK)
+        x->oom = true;
+    if (!acc_sorted(st)) {
+        qsort(st->acc, (size_t)st->n_acc, sizeof(*st->acc), cmp_acct);
+        if (acc_map_rebuild(st) != BT_OK)
             x->oom = true;
     }
 }
@@ -776,9 +835,9 @@ void market_hash(const struct market_state *st, crypto_generichash_state *h)
 
 #define JI(o, k, v) json_object_object_add((o), (k), json_object_new_int64((int64_t)(v)))
 
-static json_object *i128_json(i128 v)
+const char *market_i128_str(market_i128 v, char buf[MARKET_I128_LEN])
 {
-    char buf[48], *p = buf + sizeof(buf) - 1;
+    char *p = buf + MARKET_I128_LEN - 1;
     unsigned __int128 u = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
 
     *p = '\0';
@@ -788,7 +847,14 @@ static json_object *i128_json(i128 v)
     } while (u);
     if (v < 0)
         *--p = '-';
-    return json_object_new_string(p);
+    return p;
+}
+
+static json_object *i128_json(i128 v)
+{
+    char buf[MARKET_I128_LEN];
+
+    return json_object_new_string(market_i128_str(v, buf));
 }
 
 static int i128_parse(const char *s, i128 *out)

@@ -70,3 +70,24 @@ const char *pgarr_done(struct pgarr *a)
         a->failed = 1;
     return a->failed ? NULL : a->b.data;
 }
+
+int pgarr_exec(struct db *db, struct arena *arena, const struct db_stmt *st, const char **pre,
+               int npre, struct pgarr *cols, int n, struct bt_err *err)
+{
+    const char *p[PGARR_MAX_PARAMS];
+    int k, rc = BT_ERR;
+
+    BT_ASSERT(npre + n <= PGARR_MAX_PARAMS);
+    for (k = 0; k < npre; k++)
+        p[k] = pre[k];
+    for (k = 0; k < n; k++)
+        if (!(p[npre + k] = pgarr_done(&cols[k]))) {
+            err_internal(err, "too many rows for one statement (%s)", st->name);
+            goto out;
+        }
+    rc = db_exec(db, arena, st, npre + n, p, err) ? BT_OK : BT_ERR;
+out:
+    for (k = 0; k < n; k++)
+        pgarr_free(&cols[k]);
+    return rc;
+}

@@ -12,7 +12,10 @@
 #define BT_PGARR_H
 
 #include <stdint.h>
+#include "arena.h"
 #include "buf.h"
+#include "db.h"
+#include "err.h"
 
 #define PGARR_MAX (64u * 1024 * 1024) /* one column of one statement */
 
@@ -29,5 +32,12 @@ void pgarr_null(struct pgarr *a);
 void pgarr_str(struct pgarr *a, const char *s); /* NULL s appends NULL */
 /* The literal, or NULL when the cap was reached. */
 const char *pgarr_done(struct pgarr *a);
+
+#define PGARR_MAX_PARAMS 32
+/* Runs st with `npre` scalar parameters followed by n array columns (then
+ * frees the columns, whatever happens).  BT_ERR when a column overflowed
+ * or the statement failed. */
+int pgarr_exec(struct db *db, struct arena *arena, const struct db_stmt *st, const char **pre,
+               int npre, struct pgarr *cols, int n, struct bt_err *err);
 
 #endif

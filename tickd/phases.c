@@ -10,6 +10,7 @@
  */
 #include "intents.h"
 #include "ledger.h"
+#include "market_phase.h"
 #include "mining_phase.h"
 #include "sites.h"
 #include "world_phase.h"
@@ -20,7 +21,8 @@ const struct tick_phase *const tick_phases[] = {
     &tick_phase_intents,
     &tick_phase_world, /* price, network, regions, events */
     &tick_phase_mining, /* rigs, energy, yield (reads the world) */
-    /* company processes (mining, energy, markets, research) */
+    &tick_phase_market, /* batch auctions, funding, liquidations (reads the world) */
+    /* company processes (research) */
 };
 const size_t tick_nphases = BT_ARRAY_LEN(tick_phases);
 
@@ -33,6 +35,8 @@ const struct intent_kind *const intent_kinds[] = {
     &intent_site_maintenance,
     &intent_site_energy_contract,
     &intent_site_energy_cancel,
+    &intent_market_trade,
+    &intent_market_cancel,
 };
 const size_t intent_nkinds = BT_ARRAY_LEN(intent_kinds);
 

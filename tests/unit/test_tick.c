@@ -14,6 +14,7 @@
 
 #include "intents.h"
 #include "ledger.h"
+#include "market.h"
 #include "mining.h"
 #include "sites.h"
 #include "tick.h"
@@ -56,6 +57,15 @@ static void setup(struct fixture *f)
         json_object_object_add(mj, "state", mining_to_json(&ms));
         mining_free(&ms);
         json_object_object_add(j, "mining", mj);
+    }
+    /* The market phase's: a fresh market with the default parameters. */
+    {
+        struct market_params mp;
+        struct market_state mk;
+        market_params_default(&mp);
+        market_init(&mk, &mp);
+        json_object_object_add(j, "market", market_to_json(&mk));
+        market_free(&mk);
     }
     memset(f, 0, sizeof(*f));
     arena_init(&f->a, 0);
