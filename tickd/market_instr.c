@@ -319,8 +319,7 @@ static int name_index(const char *const *names, const char *s)
     return -1;
 }
 
-int market_trade_parse(struct json_object *body, struct market_order_req *req,
-                       struct bt_err *err)
+int market_trade_parse(struct json_object *body, struct market_order_req *req, struct bt_err *err)
 {
     struct market_trade_in in = {0};
 

@@ -145,8 +145,7 @@ struct market_cancel_in {
 /* Parses and shape-checks a trade body (one field error per broken rule)
  * into *req.  The market rules (instrument, steps, bands, funds) are
  * market_order_check's.  BT_OK or BT_ERR with a 400 problem in *err. */
-int market_trade_parse(struct json_object *body, struct market_order_req *req,
-                       struct bt_err *err);
+int market_trade_parse(struct json_object *body, struct market_order_req *req, struct bt_err *err);
 int market_cancel_parse(struct json_object *body, int64_t *order_id, struct bt_err *err);
 
 /* Names of the enums as the API spells them. */

@@ -359,9 +359,9 @@ static json_object *load_accounts(PGresult *r, PGresult *ord, const struct ledge
 
 static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
 {
-    static const char *const scalars[] = {"tick",      "game_s",           "fair",
-                                          "next_instr_id", "funding_epoch", "premium_sum_ppm",
-                                          "premium_n", "funding_rate_ppm", "day"};
+    static const char *const scalars[] = {"tick",          "game_s",           "fair",
+                                          "next_instr_id", "funding_epoch",    "premium_sum_ppm",
+                                          "premium_n",     "funding_rate_ppm", "day"};
     const struct ledger *l = tick_state(ctx, &tick_phase_ledger);
     struct market_params prm;
     struct mkphase *p;
@@ -467,8 +467,7 @@ static json_object *instr_json(const struct mkphase *p, const struct market_inst
     json_object_object_add(
         o, "change_ppm",
         ins->day_open > 0 && ins->last_price > 0
-            ? json_object_new_int64(
-                  (ins->last_price - ins->day_open) * MARKET_PPM / ins->day_open)
+            ? json_object_new_int64((ins->last_price - ins->day_open) * MARKET_PPM / ins->day_open)
             : NULL);
     {
         char b[40];
@@ -489,7 +488,8 @@ static json_object *instr_json(const struct mkphase *p, const struct market_inst
         struct market_quote q;
         json_object *g = json_object_new_object();
         market_option_quote(&p->st.p, ins, &p->env, ins->last_price, &q);
-        json_object_object_add(o, "option_type", json_object_new_string(ins->call ? "call" : "put"));
+        json_object_object_add(o, "option_type",
+                               json_object_new_string(ins->call ? "call" : "put"));
         json_object_object_add(o, "strike", jdec(ins->strike, 6));
         json_object_object_add(o, "expiry_s", json_object_new_int64(ins->expiry_s));
         JI(g, "theo_usd_micro", q.theo);
@@ -723,13 +723,19 @@ static void pg_bool(struct pgarr *a, bool v)
     pgarr_str(a, v ? "t" : "f");
 }
 
-static int persist_world(struct tick_ctx *ctx, struct mkphase *p, const char *w,
-                         struct bt_err *err)
+static int persist_world(struct tick_ctx *ctx, struct mkphase *p, const char *w, struct bt_err *err)
 {
     const struct market_state *st = &p->st;
-    int64_t v[10] = {st->tick,          st->game_s,        st->fair,    p->env.vol_ppm,
-                     st->next_instr_id, st->funding_epoch, st->premium_sum_ppm,
-                     st->premium_n,     st->funding_rate_ppm, st->day};
+    int64_t v[10] = {st->tick,
+                     st->game_s,
+                     st->fair,
+                     p->env.vol_ppm,
+                     st->next_instr_id,
+                     st->funding_epoch,
+                     st->premium_sum_ppm,
+                     st->premium_n,
+                     st->funding_rate_ppm,
+                     st->day};
     char b[10][24];
     const char *q[12];
 
@@ -884,21 +890,21 @@ static struct order_row new_done_row(const struct mkphase *p, const struct marke
     const struct market_instr *ins = market_instr_find(&p->st, in->req.instrument);
     struct order_row r = {{0}, in->req.limit_price, status_names[d->status], d->reason};
 
-    r.o = (struct market_order){
-        .id = in->id,
-        .account = in->account,
-        .instr = ins ? ins->id : 0,
-        .leverage = ins && ins->kind == MARKET_PERP ? (in->req.leverage > 0 ? in->req.leverage : 1)
-                                                     : 0,
-        .side = (uint8_t)in->req.side,
-        .type = (uint8_t)in->req.type,
-        .tif = (uint8_t)in->req.tif,
-        .reduce_only = in->req.reduce_only,
-        .qty = in->req.qty,
-        .filled = d->filled,
-        .limit = in->req.limit_price,
-        .tick = p->env.tick,
-        .expire_s = p->env.game_s};
+    r.o = (struct market_order){.id = in->id,
+                                .account = in->account,
+                                .instr = ins ? ins->id : 0,
+                                .leverage = ins && ins->kind == MARKET_PERP
+                                                ? (in->req.leverage > 0 ? in->req.leverage : 1)
+                                                : 0,
+                                .side = (uint8_t)in->req.side,
+                                .type = (uint8_t)in->req.type,
+                                .tif = (uint8_t)in->req.tif,
+                                .reduce_only = in->req.reduce_only,
+                                .qty = in->req.qty,
+                                .filled = d->filled,
+                                .limit = in->req.limit_price,
+                                .tick = p->env.tick,
+                                .expire_s = p->env.game_s};
     return r;
 }
 
@@ -1011,9 +1017,7 @@ static int persist_positions(struct tick_ctx *ctx, struct mkphase *p, const char
     cols_init(a, 9);
     cols_init(d, 2);
     while (i < st->n_pos || k < p->s_npos) {
-        int c = i >= st->n_pos    ? 1
-                : k >= p->s_npos ? -1
-                                 : cmp_pos_key(&st->pos[i], &p->s_pos[k]);
+        int c = i >= st->n_pos ? 1 : k >= p->s_npos ? -1 : cmp_pos_key(&st->pos[i], &p->s_pos[k]);
         if (c > 0) { /* closed */
             pgarr_i64(&d[0], p->s_pos[k].account);
             pgarr_i64(&d[1], p->s_pos[k].instr);
@@ -1196,8 +1200,8 @@ static int queue(struct tick_ctx *ctx, const struct market_intent *mi, char *rea
 {
     struct mkphase *p = tick_state(ctx, &tick_phase_market);
 
-    if (!p || market_grow((void **)&p->pend, &p->cap_pend, p->npend + 1, sizeof(*p->pend)) !=
-                  BT_OK) {
+    if (!p ||
+        market_grow((void **)&p->pend, &p->cap_pend, p->npend + 1, sizeof(*p->pend)) != BT_OK) {
         snprintf(reason, n, "the market is not available");
         return BT_ERR;
     }
@@ -1215,8 +1219,8 @@ static int refuse(const struct bt_err *e, char *reason, size_t n)
 
 static int apply_trade(struct tick_ctx *ctx, struct tick_intent *in, char *reason, size_t n)
 {
-    struct market_intent mi = {.id = in->id, .account = in->company_id,
-                               .kind = MARKET_INTENT_TRADE};
+    struct market_intent mi = {
+        .id = in->id, .account = in->company_id, .kind = MARKET_INTENT_TRADE};
     struct bt_err e;
 
     err_clear(&e);
@@ -1227,8 +1231,8 @@ static int apply_trade(struct tick_ctx *ctx, struct tick_intent *in, char *reaso
 
 static int apply_cancel(struct tick_ctx *ctx, struct tick_intent *in, char *reason, size_t n)
 {
-    struct market_intent mi = {.id = in->id, .account = in->company_id,
-                               .kind = MARKET_INTENT_CANCEL};
+    struct market_intent mi = {
+        .id = in->id, .account = in->company_id, .kind = MARKET_INTENT_CANCEL};
     struct bt_err e;
 
     err_clear(&e);

@@ -60,8 +60,7 @@ static int64_t col(const PGresult *r, int c)
     return PQgetisnull(r, 0, c) ? 0 : db_i64(r, 0, c);
 }
 
-int orders_trade(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct bt_err *err)
+int orders_trade(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     struct market_order_req o;
     struct market_params prm;
@@ -90,7 +89,7 @@ int orders_trade(struct app *app, struct http_req *req, struct http_resp *resp,
     if (!PQgetisnull(r, 0, 0)) {
         const char *k = db_str(r, 0, 1);
         ins.id = (int32_t)col(r, 0);
-        ins.kind = strcmp(k, "spot") == 0 ? MARKET_SPOT
+        ins.kind = strcmp(k, "spot") == 0   ? MARKET_SPOT
                    : strcmp(k, "perp") == 0 ? MARKET_PERP
                                             : MARKET_OPTION;
         snprintf(ins.name, sizeof(ins.name), "%s", o.instrument);
@@ -112,8 +111,7 @@ int orders_trade(struct app *app, struct http_req *req, struct http_resp *resp,
     return intent_record(app, req, resp, "market.trade", req->json, err);
 }
 
-int orders_cancel(struct app *app, struct http_req *req, struct http_resp *resp,
-                  struct bt_err *err)
+int orders_cancel(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     int64_t id;
     char oid[24], cid[24];
@@ -178,14 +176,14 @@ static void add_dec(struct json_object *o, const char *k, const PGresult *r, int
 
 static void add_int(struct json_object *o, const char *k, const PGresult *r, int i, int c)
 {
-    json_object_object_add(o, k, PQgetisnull(r, i, c) ? NULL
-                                                       : json_object_new_int64(db_i64(r, i, c)));
+    json_object_object_add(o, k,
+                           PQgetisnull(r, i, c) ? NULL : json_object_new_int64(db_i64(r, i, c)));
 }
 
 static void add_str(struct json_object *o, const char *k, const PGresult *r, int i, int c)
 {
-    json_object_object_add(o, k, PQgetisnull(r, i, c) ? NULL
-                                                       : json_object_new_string(db_str(r, i, c)));
+    json_object_object_add(o, k,
+                           PQgetisnull(r, i, c) ? NULL : json_object_new_string(db_str(r, i, c)));
 }
 
 /* Runs a page query ($1 company, $2 cursor, $3 limit, $4 extra) and

@@ -7,8 +7,7 @@
 
 #include "app.h"
 
-int orders_trade(struct app *app, struct http_req *req, struct http_resp *resp,
-                 struct bt_err *err);
+int orders_trade(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 int orders_cancel(struct app *app, struct http_req *req, struct http_resp *resp,
                   struct bt_err *err);
 int orders_list(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);

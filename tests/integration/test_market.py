@@ -447,6 +447,26 @@ def test_trading_session_replays_bit_for_bit_also_across_a_restart(stack, mk_wor
         p.outcome(i, timeout=30)
     assert stack.sql("SELECT count(*) FROM market_fills WHERE world_id = %s AND tick > %s",
                      (wid, start))[0][0] >= 4
+    # The reads page with a cursor, newest first, without overlap.
+    p = ps[0]
+    every = [o["order_id"] for o in orders(p, limit=200)]
+    # (one of them may be refused as a self-trade when it shares a tick with
+    # the same player's market order: the applied trades are the orders)
+    accepted = [i for (i,) in stack.sql("SELECT id FROM intents WHERE company_id = %s AND "
+                                        "kind = 'market.trade' AND status = 'applied' ORDER BY "
+                                        "id DESC", (p.cid,))]
+    assert every == accepted and len(every) >= 3
+    n = len(every) - 1
+    first = p.stack.get("/market/orders", headers=p.h, params={"limit": n}).json()
+    assert [o["order_id"] for o in first["items"]] == every[:n]
+    assert first["next_cursor"] == every[n - 1]
+    rest = p.stack.get("/market/orders", headers=p.h,
+                       params={"limit": n, "cursor": first["next_cursor"]}).json()
+    assert [o["order_id"] for o in rest["items"]] == every[n:] and rest["next_cursor"] is None
+    assert_problem(p.stack.get("/market/orders", headers=p.h, params={"limit": 0}), 400,
+                   field="limit")
+    assert_problem(p.stack.get("/market/fills", headers=p.h, params={"status": "live"}), 400,
+                   field="status")
     last = world_tick(stack, wid)
     v = tickd(stack, "verify", "--world", str(wid), "--to", str(last))
     assert v.returncode == 0, v.stdout + v.stderr

@@ -143,6 +143,42 @@ static void hash_is_canonical_and_snapshot_round_trips(void **st)
     ledger_free(&c);
 }
 
+/* The market's house accounts (makers, clearing, insurance) may pay what
+ * they do not have; its fee account is a sink; companies still never go
+ * negative. */
+static void market_house_accounts_may_go_negative(void **st)
+{
+    struct ledger l;
+    char why[160];
+
+    (void)st;
+    with_system(&l);
+    assert_int_equal(ledger_open_company(&l, 7), BT_OK);
+    assert_true(ledger_is_house(LEDGER_MARKET_MM) && ledger_is_house(LEDGER_MARKET_CLEARING) &&
+                ledger_is_house(LEDGER_MARKET_INSURANCE));
+    assert_true(ledger_is_sink(LEDGER_MARKET_FEES) && !ledger_is_house(LEDGER_MARKET_FEES));
+    assert_int_equal(ledger_move(&l, LEDGER_MARKET_MM, 0, LEDGER_MARKET_CLEARING, 0, LEDGER_BTC,
+                                 500, "market.trade", 0, why, sizeof(why)),
+                     BT_OK);
+    assert_int_equal(ledger_move(&l, LEDGER_MARKET_CLEARING, 0, LEDGER_COMPANY, 7, LEDGER_BTC,
+                                 500, "market.trade", 0, why, sizeof(why)),
+                     BT_OK);
+    assert_int_equal(ledger_find(&l, LEDGER_MARKET_MM, 0, LEDGER_BTC)->balance, -500);
+    assert_true(ledger_check(&l, why, sizeof(why)));
+    assert_string_equal(ledger_sys_name(LEDGER_MARKET_INSURANCE), "market_insurance");
+    /* The fee sink never pays; a company cannot pay more than it holds. */
+    assert_int_equal(ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_MARKET_FEES, 0, LEDGER_BTC, 100,
+                                 "market.fee", 0, why, sizeof(why)),
+                     BT_OK);
+    assert_int_equal(ledger_move(&l, LEDGER_MARKET_FEES, 0, LEDGER_COMPANY, 7, LEDGER_BTC, 1, "x",
+                                 0, why, sizeof(why)),
+                     BT_ERR);
+    assert_int_equal(ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_MARKET_CLEARING, 0, LEDGER_BTC,
+                                 401, "x", 0, why, sizeof(why)),
+                     BT_ERR);
+    ledger_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -150,6 +186,7 @@ int main(void)
         cmocka_unit_test(refused_moves_change_nothing),
         cmocka_unit_test(check_finds_broken_invariants),
         cmocka_unit_test(hash_is_canonical_and_snapshot_round_trips),
+        cmocka_unit_test(market_house_accounts_may_go_negative),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1021,6 +1021,116 @@ static void snapshot_round_trip_keeps_hash(void **state)
     market_free(&back);
 }
 
+/* Accounts first seen in opposite orders end a tick in the same canonical
+ * order (accounts by id, positions by account then instrument), so a
+ * market rebuilt from rows in that order hashes like the one in memory. */
+static void state_ends_each_tick_in_canonical_order(void **state)
+{
+    struct market_params p;
+    struct market_state a, b;
+    struct market_out oa = {0}, ob = {0};
+    struct market_env e = env_at(1, FAIR, 3600);
+    struct market_intent in[2];
+    unsigned char ha[32], hb[32];
+    struct bt_err err;
+
+    (void)state;
+    market_params_default(&p);
+    market_init(&a, &p);
+    market_init(&b, &p);
+    market_wallet_set(&a, 9, USD(100000), BTC(1));
+    market_wallet_set(&a, 4, USD(100000), BTC(1));
+    market_wallet_set(&b, 4, USD(100000), BTC(1));
+    market_wallet_set(&b, 9, USD(100000), BTC(1));
+    in[0] = trade(2, 9, "BTC-PERP", MARKET_BUY, MARKET_ORDER_MARKET, BTC(0.1), 0, MARKET_IOC, 2,
+                  false);
+    in[1] = trade(3, 4, "BTC-PERP", MARKET_SELL, MARKET_ORDER_MARKET, BTC(0.1), 0, MARKET_IOC, 2,
+                  false);
+    err_clear(&err);
+    assert_int_equal(market_step(&a, &e, in, 2, &oa, &err), BT_OK);
+    assert_int_equal(market_step(&b, &e, in, 2, &ob, &err), BT_OK);
+    for (int i = 1; i < a.n_acc; i++)
+        assert_true(a.acc[i - 1].id < a.acc[i].id);
+    for (int i = 1; i < a.n_pos; i++)
+        assert_true(a.pos[i - 1].account < a.pos[i].account ||
+                    (a.pos[i - 1].account == a.pos[i].account &&
+                     a.pos[i - 1].instr < a.pos[i].instr));
+    assert_true(a.n_pos >= 2);
+    /* The lookups still find every account and position after the sort. */
+    assert_non_null(market_acct_get(&a, 9));
+    assert_non_null(market_pos_get(&a, 4, MARKET_PERP_ID));
+    assert_int_equal(market_pos_get(&a, 9, MARKET_PERP_ID)->qty, BTC(0.1));
+    hash_of(&a, ha);
+    hash_of(&b, hb);
+    assert_memory_equal(ha, hb, 32);
+    market_out_free(&oa);
+    market_out_free(&ob);
+    market_free(&a);
+    market_free(&b);
+}
+
+static void trade_bodies_parse_to_integers_with_defaults(void **state)
+{
+    struct market_order_req r;
+    struct bt_err err;
+    struct json_object *j;
+    int64_t id = 0;
+
+    (void)state;
+    err_clear(&err);
+    j = json_tokener_parse("{\"instrument\":\"BTC-USD\",\"side\":\"sell\",\"type\":"
+                           "\"limit\",\"qty\":\"0.015\",\"limit_price\":\"64000.5\"}");
+    assert_int_equal(market_trade_parse(j, &r, &err), BT_OK);
+    assert_string_equal(r.instrument, "BTC-USD");
+    assert_int_equal(r.side, MARKET_SELL);
+    assert_int_equal(r.type, MARKET_ORDER_LIMIT);
+    assert_int_equal(r.qty, 1500000);
+    assert_int_equal(r.limit_price, USD(64000.5));
+    assert_int_equal(r.tif, MARKET_GTC); /* limit orders rest by default */
+    json_object_put(j);
+    j = json_tokener_parse("{\"instrument\":\"BTC-PERP\",\"side\":\"buy\",\"type\":"
+                           "\"market\",\"qty\":\"1\",\"leverage\":5,\"reduce_only\":null,"
+                           "\"time_in_force\":\"fok\"}");
+    assert_int_equal(market_trade_parse(j, &r, &err), BT_OK);
+    assert_int_equal(r.tif, MARKET_FOK);
+    assert_int_equal(r.leverage, 5);
+    assert_false(r.reduce_only);
+    json_object_put(j);
+    j = json_tokener_parse("{\"instrument\":\"BTC-USD\",\"side\":\"buy\",\"type\":"
+                           "\"market\",\"qty\":\"1\"}");
+    assert_int_equal(market_trade_parse(j, &r, &err), BT_OK);
+    assert_int_equal(r.tif, MARKET_IOC); /* market orders never rest */
+    json_object_put(j);
+    /* Binary floats and unknown enums: one field error each. */
+    j = json_tokener_parse("{\"instrument\":\"BTC-USD\",\"side\":\"hold\",\"type\":"
+                           "\"market\",\"qty\":0.5}");
+    assert_int_equal(market_trade_parse(j, &r, &err), BT_ERR);
+    assert_int_equal(err.status, 400);
+    assert_int_equal(err.nfields, 2);
+    json_object_put(j);
+    err_clear(&err);
+    j = json_tokener_parse("{\"order_id\":42}");
+    assert_int_equal(market_cancel_parse(j, &id, &err), BT_OK);
+    assert_int_equal(id, 42);
+    json_object_put(j);
+    j = json_tokener_parse("{\"order_id\":\"42\"}");
+    assert_int_equal(market_cancel_parse(j, &id, &err), BT_ERR);
+    assert_string_equal(err.fields[0].field, "order_id");
+    json_object_put(j);
+}
+
+static void i128_text_round_trips_through_snapshots(void **state)
+{
+    char b[MARKET_I128_LEN];
+    market_i128 big = (market_i128)INT64_MAX * 1000 + 7;
+
+    (void)state;
+    assert_string_equal(market_i128_str(0, b), "0");
+    assert_string_equal(market_i128_str(-42, b), "-42");
+    assert_string_equal(market_i128_str(big, b), "9223372036854775807007");
+    assert_string_equal(market_i128_str(-big, b), "-9223372036854775807007");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1040,6 +1150,9 @@ int main(void)
         cmocka_unit_test(black_scholes_reference_values),
         cmocka_unit_test(same_intents_any_arrival_order_same_hashes),
         cmocka_unit_test(snapshot_round_trip_keeps_hash),
+        cmocka_unit_test(state_ends_each_tick_in_canonical_order),
+        cmocka_unit_test(trade_bodies_parse_to_integers_with_defaults),
+        cmocka_unit_test(i128_text_round_trips_through_snapshots),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
