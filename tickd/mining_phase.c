@@ -383,7 +383,7 @@ static int step(struct tick_ctx *ctx, void *state, struct bt_err *err)
 {
     struct mphase *p = state;
     struct mining_state *m = &p->m;
-    const struct sites *ss = tick_state(ctx, &tick_phase_sites);
+    struct sites *ss = tick_state(ctx, &tick_phase_sites);
     struct ledger *l = tick_state(ctx, &tick_phase_ledger);
     struct world_model *wm = world_of(ctx);
     struct mining_env env;
@@ -391,6 +391,7 @@ static int step(struct tick_ctx *ctx, void *state, struct bt_err *err)
     int c;
 
     /* Sites built this tick that no rig intent adopted yet. */
+    sites_settle(ss);
     for (size_t i = 0; ss->nnew && i < ss->n; i++)
         if (ss->v[i].is_new && adopt_site(ctx, m, &ss->v[i], err) < 0)
             return BT_ERR;

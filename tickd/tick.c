@@ -330,16 +330,26 @@ static int compute(struct tick_ctx *ctx, struct bt_err *err)
 {
     size_t i;
 
-    for (i = 0; i < tick_nphases; i++)
+    int64_t t;
+
+    for (i = 0; i < tick_nphases; i++) {
+        t = now_us();
         if (tick_phases[i]->input &&
             tick_phases[i]->input(ctx, ctx->world->state[i], err) != BT_OK)
             return BT_ERR;
+        ctx->phase_us[i][0] = now_us() - t;
+    }
     inputs_hash(ctx);
     ctx->world->tick = ctx->tick; /* the state below is the state after this tick */
-    for (i = 0; i < tick_nphases; i++)
+    for (i = 0; i < tick_nphases; i++) {
+        t = now_us();
         if (tick_phases[i]->step && tick_phases[i]->step(ctx, ctx->world->state[i], err) != BT_OK)
             return BT_ERR;
+        ctx->phase_us[i][1] = now_us() - t;
+    }
+    t = now_us();
     tick_world_hash(ctx->world, ctx->state_hash);
+    ctx->hash_us = now_us() - t;
     return BT_OK;
 }
 
@@ -497,6 +507,26 @@ static void publish(struct tick_ctx *ctx)
     publish_companies(ctx);
 }
 
+/* Debug line: where compute and commit went, per phase input/step/persist
+ * (microseconds), then the state hash and the tick record. */
+static void log_phases(const struct tick_ctx *ctx)
+{
+    char line[1024];
+    size_t i, off = 0;
+
+    if (!log_enabled(LOGL_DEBUG))
+        return;
+    line[0] = '\0';
+    for (i = 0; i < tick_nphases && off < sizeof(line); i++)
+        off += (size_t)snprintf(line + off, sizeof(line) - off,
+                                " %s %" PRId64 "/%" PRId64 "/%" PRId64, tick_phases[i]->name,
+                                ctx->phase_us[i][0], ctx->phase_us[i][1], ctx->phase_us[i][2]);
+    log_msg(LOGL_DEBUG, NULL,
+            "world %" PRId64 " tick %" PRId64 " phases_us(input/step/persist)%s hash %" PRId64
+            " record %" PRId64,
+            ctx->world->id, ctx->tick, line, ctx->hash_us, ctx->record_us);
+}
+
 static void reset_inputs(struct tick_ctx *ctx)
 {
     ctx->intents = NULL;
@@ -527,14 +557,18 @@ int tick_run(struct tick_ctx *ctx, struct bt_err *err)
     }
     if (rc != BT_OK || compute(ctx, err) != BT_OK)
         goto fail;
-    for (i = 0; i < tick_nphases; i++)
+    for (i = 0; i < tick_nphases; i++) {
+        int64_t t = now_us();
         if (tick_phases[i]->persist &&
             tick_phases[i]->persist(ctx, ctx->world->state[i], err) != BT_OK)
             goto fail;
+        ctx->phase_us[i][2] = now_us() - t;
+    }
     t1 = now_us();
     ctx->compute_us = t1 - t0;
     if (record(ctx, started_wall, err) != BT_OK)
         goto fail;
+    ctx->record_us = now_us() - t1;
     if (db_commit(ctx->db, err) != BT_OK)
         goto fail;
     t2 = now_us();
@@ -557,6 +591,7 @@ int tick_run(struct tick_ctx *ctx, struct bt_err *err)
             " commit_us %" PRId64 " publish_us %" PRId64,
             ctx->world->id, ctx->tick, ctx->nintents, ctx->compute_us, ctx->commit_us,
             ctx->publish_us);
+    log_phases(ctx);
     return BT_OK;
 fail:
     db_rollback(ctx->db);

@@ -84,6 +84,10 @@ struct tick_ctx {
     int64_t lateness_us;       /* how late this tick started */
     int64_t started_us;
     int64_t compute_us, commit_us, publish_us;
+    /* where the time went (debug line): per phase input/step/persist, the
+     * state hash and the tick record inside compute/commit */
+    int64_t phase_us[TICK_MAX_PHASES][3];
+    int64_t hash_us, record_us;
     char time_iso[40];         /* wall-clock time of the commit */
     /* inputs of this tick, in apply order */
     struct tick_intent *intents;
