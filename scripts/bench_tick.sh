@@ -77,12 +77,13 @@ done
 lsn1=$(q -c "SELECT pg_current_wal_lsn()")
 end=$(q -c "SELECT tick FROM worlds WHERE id = 1")
 wal=$(q -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')::bigint / GREATEST($end - $start, 1)")
+hist=$(q -c "SELECT count(*) / GREATEST($end - $start, 1) FROM mining_history WHERE tick > $start AND tick <= $end")
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$(awk '{print $1}' "$VAR/run/tickd.pid")/status")
 applied=$(q -c "SELECT count(*) FROM intents WHERE applied_tick > $start AND status = 'applied'")
 rejected=$(q -c "SELECT count(*) FROM intents WHERE applied_tick > $start AND status = 'rejected'")
-python3 - "$VAR/log/tickd.log" "$start" "$N" "$K" "$wal" "$rss" "$applied" "$rejected" "$RIGS" <<'PY'
+python3 - "$VAR/log/tickd.log" "$start" "$N" "$K" "$wal" "$rss" "$applied" "$rejected" "$RIGS" "$hist" <<'PY'
 import json, re, sys
-log, start, n, k, wal, rss, applied, rejected, rigs = sys.argv[1:]
+log, start, n, k, wal, rss, applied, rejected, rigs, hist = sys.argv[1:]
 rows, phases = [], {}
 for line in open(log, errors="replace"):
     m = re.search(r'world 1 tick (\d+) intents (\d+) compute_us (\d+) commit_us (\d+) publish_us (\d+)', line)
@@ -101,6 +102,6 @@ for name, col in (("compute", 0), ("commit", 1), ("publish", 2), ("total", 3)):
     vals = [r[col] for r in rows]
     print(f"  {name:8s} p50 {pct(vals, .5):8.1f} ms   p99 {pct(vals, .99):8.1f} ms")
 print("  p50 by part (ms): " + " ".join(f"{k} {pct(v, .5):.1f}" for k, v in phases.items() if pct(v, .5) >= 0.1))
-print(f"  WAL bytes per tick: {int(wal):,}")
+print(f"  WAL bytes per tick: {int(wal):,}   mining_history rows per tick: {hist}")
 print(f"  tickd RSS: {int(rss) // 1024} MiB")
 PY

@@ -8,7 +8,8 @@
  *   BEGIN -> fence check + advance the clock -> every phase's input()
  *   (claiming intents) -> every phase's step() (pure, deterministic) ->
  *   every phase's persist() -> tick record + snapshot row -> COMMIT ->
- *   every phase's commit() -> publish
+ *   every phase's commit() -> messages built and handed to the outbox
+ *   (sent by its thread; the tick does not wait for nginx)
  *
  * If anything fails before COMMIT returns, the transaction is rolled back
  * and the world's in-memory state is thrown away and reloaded from
@@ -28,9 +29,10 @@
 #include "db.h"
 #include "err.h"
 #include "metrics.h"
-#include "pub.h"
 
 struct json_object;
+struct outbox;
+struct outbox_batch;
 struct tick_ctx;
 
 #define TICK_MAX_PHASES 16
@@ -72,7 +74,7 @@ struct tick_intent {
 
 struct tick_ctx {
     struct db *db;
-    struct pub *pub;           /* NULL in replay */
+    struct outbox *outbox;     /* publisher (tickd/outbox.h); NULL: nothing is published */
     struct arena *arena;       /* per tick, reset after */
     struct metrics *metrics;
     struct tick_metrics *tm;
