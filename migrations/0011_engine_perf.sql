@@ -54,7 +54,16 @@ CREATE TRIGGER ledger_accounts_no_delete BEFORE DELETE OR TRUNCATE ON ledger_acc
 ALTER TABLE ledger_accounts SET (fillfactor = 50);
 ALTER TABLE sites SET (fillfactor = 70);
 
--- Full snapshots (every BT_SNAPSHOT_EVERY ticks and after each load) are
--- tens of megabytes of JSON at a million rigs: lz4 compresses them several
--- times faster than the default pglz.
+-- Full snapshots (every BT_SNAPSHOT_EVERY ticks and after each load) grow
+-- with the world: at 100,000 companies and a million rig groups the JSON
+-- passes jsonb's 256 MB limit and the tick that must store it fails, for
+-- ever.  Stored as json (the text tickd wrote, up to 1 GB; replay parses it
+-- anyway), compressed with lz4, several times faster than the default pglz.
+DROP VIEW tick_snapshot;
+ALTER TABLE tick_snapshots ALTER COLUMN full_state TYPE json USING full_state::json;
 ALTER TABLE tick_snapshots ALTER COLUMN full_state SET COMPRESSION lz4;
+CREATE VIEW tick_snapshot AS
+SELECT s.world_id, s.tick, s.at, w.game_time_s, w.price_uusd, w.difficulty,
+       w.network_hashrate_ths, w.region_price_uusd, w.active_event_ids,
+       s.inputs_hash, s.state_hash, s.intents, s.full_state IS NOT NULL AS full
+FROM tick_snapshots s LEFT JOIN world_ticks w USING (world_id, tick);

@@ -159,6 +159,15 @@ static void assign_worlds(struct tickd *td)
         if (lease_acquire(&td->rds, &td->arena, td->worlds[k].id, td->me,
                           lease_ms((int)db_i64(r, row, 1)), &tok, &err) != BT_OK)
             continue;
+        if (tok > 0 && tok != td->worlds[k].fence && tok > db_i64(r, row, 2)) {
+            /* Our lease ran out during a long tick and was free: we hold it
+             * again with a newer token.  The state in memory stays: if
+             * anyone committed a tick in between, the next tick sees the
+             * committed tick differ from memory's and reloads. */
+            log_msg(LOGL_INFO, NULL, "world %" PRId64 ": lease expired and re-taken, token %" PRId64,
+                    td->worlds[k].id, tok);
+            td->worlds[k].fence = tok;
+        }
         if (tok != td->worlds[k].fence)
             drop_world(td, k, "lease lost");
         else

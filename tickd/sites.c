@@ -176,6 +176,23 @@ void sites_settle(struct sites *s)
     map_clear(&s->add_companies);
 }
 
+/* Adds a site to the digest of the set (state hash, see hash()). */
+static void site_fold(struct sites *s, const struct site *st)
+{
+    int64_t v[8 + 3 * (sizeof(st->name) / 8 + 2)];
+    int n = 0;
+
+    v[n++] = st->id;
+    v[n++] = st->company_id;
+    v[n++] = st->grid_tier;
+    v[n++] = st->build_cost;
+    v[n++] = st->created_tick;
+    n = tick_lanes_str(v, n, st->region);
+    n = tick_lanes_str(v, n, st->cooling);
+    n = tick_lanes_str(v, n, st->name);
+    tick_lanes_add(&s->lanes, v, n);
+}
+
 /* Room for one more site in v, counting those waiting in the side list. */
 static int reserve(struct sites *s)
 {
@@ -213,6 +230,7 @@ static void add_pending(struct sites *s, const struct site *site)
     *map_put(&s->add_ids, site->id) = (int32_t)s->nadd;
     (*map_put(&s->add_companies, site->company_id))++;
     s->add[s->nadd++] = *site;
+    site_fold(s, site);
 }
 
 /* Inserts a copy of *site (capacity must have been reserved). */
@@ -230,6 +248,7 @@ static int insert(struct sites *s, const struct site *site)
     memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
     s->v[i] = *site;
     s->n++;
+    site_fold(s, site);
     return BT_OK;
 }
 
@@ -387,14 +406,12 @@ static void commit(struct tick_ctx *ctx, void *state)
     s->nnew = 0;
 }
 
+/* Sites never change once built: their digest is kept as they are added
+ * (tick_lanes), so the hash does not revisit every site each tick. */
 static void hash(const void *state, crypto_generichash_state *h)
 {
     const struct sites *s = state;
-    size_t i;
     int k;
-
-    /* Settling changes where sites are kept, not what they are. */
-    sites_settle((struct sites *)state);
 
     tick_hash_i64(h, s->ncosts);
     for (k = 0; k < s->ncosts; k++) {
@@ -402,18 +419,9 @@ static void hash(const void *state, crypto_generichash_state *h)
         tick_hash_str(h, s->costs[k].value);
         tick_hash_i64(h, s->costs[k].usd_micro);
     }
-    tick_hash_i64(h, (int64_t)s->n);
-    for (i = 0; i < s->n; i++) {
-        const struct site *st = &s->v[i];
-        tick_hash_i64(h, st->id);
-        tick_hash_i64(h, st->company_id);
-        tick_hash_str(h, st->region);
-        tick_hash_i64(h, st->grid_tier);
-        tick_hash_str(h, st->cooling);
-        tick_hash_str(h, st->name);
-        tick_hash_i64(h, st->build_cost);
-        tick_hash_i64(h, st->created_tick);
-    }
+    tick_hash_i64(h, (int64_t)(s->n + s->nadd));
+    tick_hash_i64(h, (int64_t)s->lanes.a);
+    tick_hash_i64(h, (int64_t)s->lanes.b);
 }
 
 static void company(const void *state, int64_t company_id, struct json_object *payload)

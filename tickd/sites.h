@@ -50,6 +50,7 @@ struct sites {
     size_t nadd, capadd;
     struct sites_map add_ids;       /* site id -> index in add */
     struct sites_map add_companies; /* company id -> sites in add */
+    struct tick_lanes lanes; /* digest of every site (sites never change) */
     struct site_cost costs[SITES_MAX_COST_PARTS];
     int ncosts;
 };

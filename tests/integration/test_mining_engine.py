@@ -448,7 +448,7 @@ def test_replay_bit_for_bit_with_mining(stack, mine_world):
     assert v.returncode == 0, v.stdout + v.stderr
     assert "every hash matches" in v.stdout
     full = stack.sql("SELECT max(tick) FROM tick_snapshots WHERE world_id = %s AND "
-                     "full_state IS NOT NULL AND tick <= %s AND full_state ? 'mining'",
+                     "full_state IS NOT NULL AND tick <= %s AND full_state::jsonb ? 'mining'",
                      (wid, start))[0][0]
     assert full is not None
     r = tickd(stack, "replay", "--world", str(wid), "--from", str(full), "--to", str(last))
