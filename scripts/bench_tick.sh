@@ -67,6 +67,11 @@ SQL
 fi
 start=$(q -c "SELECT tick FROM worlds WHERE id = 1")
 lsn0=$(q -c "SELECT pg_current_wal_lsn()")
+# PERF=file records tickd's profile (perf record -g) over the measured ticks.
+if [ -n "${PERF:-}" ]; then
+    perf record -q -g -o "$PERF" -p "$(awk '{print $1}' "$VAR/run/tickd.pid")" > /dev/null 2>&1 &
+    perf_pid=$!
+fi
 echo "bench: $TICKS ticks with $K intents each"
 t=$start
 while [ "$t" -lt $((start + TICKS)) ]; do
@@ -75,6 +80,7 @@ while [ "$t" -lt $((start + TICKS)) ]; do
     t=$(q -c "SELECT tick FROM worlds WHERE id = 1")
 done
 lsn1=$(q -c "SELECT pg_current_wal_lsn()")
+if [ -n "${perf_pid:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 end=$(q -c "SELECT tick FROM worlds WHERE id = 1")
 wal=$(q -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')::bigint / GREATEST($end - $start, 1)")
 hist=$(q -c "SELECT count(*) / GREATEST($end - $start, 1) FROM mining_history WHERE tick > $start AND tick <= $end")
