@@ -113,3 +113,38 @@ SELECT s.world_id, s.tick, s.at, w.game_time_s, w.price_uusd, w.difficulty,
        w.network_hashrate_ths, w.region_price_uusd, w.active_event_ids,
        s.inputs_hash, s.state_hash, s.intents, s.full_state IS NOT NULL AS full
 FROM tick_snapshots s LEFT JOIN world_ticks w USING (world_id, tick);
+
+-- Accrued postings (tickd/ledger.h): mining energy, demand-response credit
+-- and rewards change every mining company's balances every tick.  They are
+-- written to ledger_entries aggregated, per company every 10 ticks
+-- (staggered) and at once whenever another entry touches the company; the
+-- per-tick amounts are committed with their tick in mining_history
+-- (energy_uusd, credit_uusd, mined_sat).  This row says up to which tick a
+-- company's mining results are in ledger_entries; ledger_accounts.balance
+-- is the balance as of that settlement (always >= 0: nothing else moves it
+-- in between), and company_balance() adds the rest.  Every reader of a
+-- company's current balance uses company_balance().
+CREATE TABLE ledger_accrual_settled (
+    company_id  bigint PRIMARY KEY,
+    world_id    bigint NOT NULL,
+    tick        bigint NOT NULL
+);
+-- Until now every result was booked the tick it happened.
+INSERT INTO ledger_accrual_settled (company_id, world_id, tick)
+SELECT company_id, world_id, max(tick) FROM mining_history GROUP BY company_id, world_id;
+
+-- The current balance of a company in a currency ('usd' micro-dollars,
+-- 'btc' satoshis), NULL before the company is opened.  One snapshot: the
+-- settled balance plus the results of the ticks since (at most ~10 rows by
+-- primary key).
+CREATE FUNCTION company_balance(cid bigint, cur text) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+    SELECT a.balance + COALESCE((
+        SELECT CASE WHEN cur = 'usd' THEN sum(h.credit_uusd - h.energy_uusd)
+                    ELSE sum(h.mined_sat) END
+        FROM mining_history h
+        WHERE h.company_id = cid
+          AND h.tick > COALESCE((SELECT s.tick FROM ledger_accrual_settled s
+                                 WHERE s.company_id = cid), -1)), 0)
+    FROM ledger_accounts a WHERE a.company_id = cid AND a.currency = cur
+$$;

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One row: usd and btc balances (NULL before the company is opened) and the
+/* One row: usd and btc balances (NULL before the company is opened;
+ * company_balance() adds the mining results not yet settled, 0011) and the
  * asset counts (sites, rigs, hashrate of the last tick).  Written only by tickd, read here as of its last commit. */
 DB_STMT(q_private,
-        "SELECT (SELECT balance FROM ledger_accounts WHERE company_id = $1 AND currency = 'usd'), "
-        "(SELECT balance FROM ledger_accounts WHERE company_id = $1 AND currency = 'btc'), "
+        "SELECT company_balance($1, 'usd'), company_balance($1, 'btc'), "
         "(SELECT count(*) FROM sites WHERE company_id = $1), "
         "(SELECT coalesce(sum(g.count), 0) FROM site_rigs g JOIN sites s ON s.id = g.site_id "
         "WHERE s.company_id = $1), "
