@@ -273,9 +273,10 @@ static int move(struct ledger *l, int from_sys, int64_t from_company, int to_sys
         return BT_ERR;
     }
     if (accrue) {
-        const struct ledger_entry e = {from_sys,   to_sys, cur, from_company, to_company,
-                                       amount,     0,      kind};
-        if ((from_sys == LEDGER_COMPANY) == (to_sys == LEDGER_COMPANY) || accr_add(l, &e) != BT_OK) {
+        const struct ledger_entry e = {from_sys,   to_sys, cur, from_company,
+                                       to_company, amount, 0,   kind};
+        if ((from_sys == LEDGER_COMPANY) == (to_sys == LEDGER_COMPANY) ||
+            accr_add(l, &e) != BT_OK) {
             snprintf(why, why_len, "cannot accrue this move");
             return BT_ERR;
         }
@@ -321,7 +322,8 @@ int ledger_restore_accrued(struct ledger *l, int from_sys, int64_t from_company,
 {
     struct ledger_account *from = ledger_find(l, from_sys, from_company, cur);
     struct ledger_account *to = ledger_find(l, to_sys, to_company, cur);
-    const struct ledger_entry e = {from_sys, to_sys, cur, from_company, to_company, amount, 0, kind};
+    const struct ledger_entry e = {from_sys,   to_sys, cur, from_company,
+                                   to_company, amount, 0,   kind};
 
     /* The loaded balances lack these amounts: no funds check, they were
      * checked when they were accrued. */
@@ -601,10 +603,9 @@ static int settle(struct tick_ctx *ctx, struct ledger *l, struct pgarr *a, struc
     return BT_OK;
 }
 
-DB_STMT(q_settled,
-        "INSERT INTO ledger_accrual_settled (company_id, world_id, tick) "
-        "SELECT DISTINCT c, $1::bigint, $2::bigint FROM unnest($3::bigint[]) c "
-        "ON CONFLICT (company_id) DO UPDATE SET tick = EXCLUDED.tick");
+DB_STMT(q_settled, "INSERT INTO ledger_accrual_settled (company_id, world_id, tick) "
+                   "SELECT DISTINCT c, $1::bigint, $2::bigint FROM unnest($3::bigint[]) c "
+                   "ON CONFLICT (company_id) DO UPDATE SET tick = EXCLUDED.tick");
 
 static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
 {

@@ -79,7 +79,7 @@ struct ledger {
     size_t npend, pcap;
     struct ledger_accrued *accr; /* open addressing by key; cap a power of two */
     size_t naccr, accr_cap;
-    int64_t *settled;           /* companies settled by the persist in progress */
+    int64_t *settled; /* accr slots settled by the persist in progress */
     size_t nsettled, settled_cap;
 };
 

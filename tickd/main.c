@@ -164,7 +164,8 @@ static void assign_worlds(struct tickd *td)
              * again with a newer token.  The state in memory stays: if
              * anyone committed a tick in between, the next tick sees the
              * committed tick differ from memory's and reloads. */
-            log_msg(LOGL_INFO, NULL, "world %" PRId64 ": lease expired and re-taken, token %" PRId64,
+            log_msg(LOGL_INFO, NULL,
+                    "world %" PRId64 ": lease expired and re-taken, token %" PRId64,
                     td->worlds[k].id, tok);
             td->worlds[k].fence = tok;
         }

@@ -279,12 +279,12 @@ static int restore_accruals(struct tick_ctx *ctx, const char *w, struct bt_err *
                 s = db_i64(r, i, 3);
         if ((e > 0 && ledger_restore_accrued(l, LEDGER_COMPANY, cid, LEDGER_ENERGY, 0, LEDGER_USD,
                                              e, K_ENERGY) != BT_OK) ||
-            (cr > 0 && ledger_restore_accrued(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid,
-                                              LEDGER_USD, cr, K_CREDIT) != BT_OK) ||
+            (cr > 0 && ledger_restore_accrued(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_USD,
+                                              cr, K_CREDIT) != BT_OK) ||
             (s > 0 && ledger_restore_accrued(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_BTC,
                                              s, K_REWARD) != BT_OK))
-            return err_internal(err, "unsettled mining results of company %" PRId64
-                                     " do not fit the ledger", cid);
+            return err_internal(
+                err, "unsettled mining results of company %" PRId64 " do not fit the ledger", cid);
     }
     return BT_OK;
 }
@@ -369,13 +369,11 @@ static int book(struct ledger *l, int64_t cid, const struct mining_company_resul
 {
     char why[TICK_REASON_LEN];
 
-    if (cr->cost_uusd > 0 &&
-        ledger_accrue(l, LEDGER_COMPANY, cid, LEDGER_ENERGY, 0, LEDGER_USD, cr->cost_uusd,
-                      K_ENERGY, why, sizeof(why)) != BT_OK)
+    if (cr->cost_uusd > 0 && ledger_accrue(l, LEDGER_COMPANY, cid, LEDGER_ENERGY, 0, LEDGER_USD,
+                                           cr->cost_uusd, K_ENERGY, why, sizeof(why)) != BT_OK)
         return err_internal(err, "energy of company %" PRId64 ": %s", cid, why);
-    if (cr->credit_uusd > 0 &&
-        ledger_accrue(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_USD, cr->credit_uusd,
-                      K_CREDIT, why, sizeof(why)) != BT_OK)
+    if (cr->credit_uusd > 0 && ledger_accrue(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_USD,
+                                             cr->credit_uusd, K_CREDIT, why, sizeof(why)) != BT_OK)
         return err_internal(err, "demand-response credit of company %" PRId64 ": %s", cid, why);
     if (cr->sats > 0 && ledger_accrue(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_BTC,
                                       cr->sats, K_REWARD, why, sizeof(why)) != BT_OK)

@@ -212,8 +212,7 @@ void outbox_stop(struct outbox *ob, int drain_ms)
         until.tv_nsec -= 1000000000;
     }
     pthread_mutex_lock(&ob->lock);
-    while ((ob->head || ob->busy) &&
-           pthread_cond_timedwait(&ob->idle, &ob->lock, &until) == 0)
+    while ((ob->head || ob->busy) && pthread_cond_timedwait(&ob->idle, &ob->lock, &until) == 0)
         ;
     /* Whatever is still queued after the drain time is dropped. */
     while (ob->head) {

@@ -41,7 +41,7 @@ struct sites_map {
 };
 
 struct sites {
-    struct site *v;      /* sorted by (company_id, id); settled sites only */
+    struct site *v; /* sorted by (company_id, id); settled sites only */
     size_t n, cap, nnew;
     /* Sites built since the last sites_settle(), in apply order: inserting
      * each into the sorted array would move it (O(n)) per site, so they wait
@@ -50,7 +50,7 @@ struct sites {
     size_t nadd, capadd;
     struct sites_map add_ids;       /* site id -> index in add */
     struct sites_map add_companies; /* company id -> sites in add */
-    struct tick_lanes lanes; /* digest of every site (sites never change) */
+    struct tick_lanes lanes;        /* digest of every site (sites never change) */
     struct site_cost costs[SITES_MAX_COST_PARTS];
     int ncosts;
 };

@@ -375,8 +375,7 @@ static int compute(struct tick_ctx *ctx, struct bt_err *err)
 
     for (i = 0; i < tick_nphases; i++) {
         t = now_us();
-        if (tick_phases[i]->input &&
-            tick_phases[i]->input(ctx, ctx->world->state[i], err) != BT_OK)
+        if (tick_phases[i]->input && tick_phases[i]->input(ctx, ctx->world->state[i], err) != BT_OK)
             return BT_ERR;
         ctx->phase_us[i][0] = now_us() - t;
     }
@@ -492,8 +491,8 @@ static struct by_company *order_by_company(struct tick_ctx *ctx, int n, bool ale
     if (!o)
         return NULL;
     for (i = 0; i < n; i++)
-        o[i] = (struct by_company){alerts ? ctx->alerts[i].company_id : ctx->intents[i].company_id,
-                                   i};
+        o[i] =
+            (struct by_company){alerts ? ctx->alerts[i].company_id : ctx->intents[i].company_id, i};
     qsort(o, (size_t)n, sizeof(*o), cmp_by_company);
     return o;
 }
