@@ -117,13 +117,14 @@ FROM tick_snapshots s LEFT JOIN world_ticks w USING (world_id, tick);
 -- Accrued postings (tickd/ledger.h): mining energy, demand-response credit
 -- and rewards change every mining company's balances every tick.  They are
 -- written to ledger_entries aggregated, per company every 10 ticks
--- (staggered) and at once whenever another entry touches the company; the
--- per-tick amounts are committed with their tick in mining_history
--- (energy_uusd, credit_uusd, mined_sat).  This row says up to which tick a
--- company's mining results are in ledger_entries; ledger_accounts.balance
--- is the balance as of that settlement (always >= 0: nothing else moves it
--- in between), and company_balance() adds the rest.  Every reader of a
--- company's current balance uses company_balance().
+-- (staggered) and at once when another entry debits an account into which
+-- an unsettled amount was credited; the per-tick amounts are committed with
+-- their tick in mining_history (energy_uusd, credit_uusd, mined_sat).  This
+-- row says up to which tick a company's mining results are in
+-- ledger_entries; ledger_accounts.balance is still the sum of the entries
+-- (never below zero: an entry meets it at or above the true balance), and
+-- company_balance() adds the results since.  Every reader of a company's
+-- current balance uses company_balance().
 CREATE TABLE ledger_accrual_settled (
     company_id  bigint PRIMARY KEY,
     world_id    bigint NOT NULL,

@@ -546,34 +546,58 @@ static int cmp_company(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Companies that another entry of this tick touches (sorted, may repeat). */
-static int64_t *event_companies(struct tick_ctx *ctx, const struct ledger *l, size_t *n)
+/* (company, currency) pairs that another entry of this tick debits, as
+ * company * LEDGER_NCUR + currency (sorted, may repeat). */
+static int64_t *debited(struct tick_ctx *ctx, const struct ledger *l, size_t *n)
 {
-    int64_t *v = arena_alloc(ctx->arena, (2 * l->npend + 1) * sizeof(*v));
+    int64_t *v = arena_alloc(ctx->arena, (l->npend + 1) * sizeof(*v));
     size_t i;
 
     *n = 0;
     if (!v)
         return NULL;
-    for (i = 0; i < l->npend; i++) {
+    for (i = 0; i < l->npend; i++)
         if (l->pend[i].from_sys == LEDGER_COMPANY)
-            v[(*n)++] = l->pend[i].from_company;
-        if (l->pend[i].to_sys == LEDGER_COMPANY)
-            v[(*n)++] = l->pend[i].to_company;
+            v[(*n)++] = l->pend[i].from_company * LEDGER_NCUR + l->pend[i].cur;
+    qsort(v, *n, sizeof(*v), cmp_company);
+    return v;
+}
+
+/* Companies whose accruals must be settled before this tick's entries: an
+ * entry debits an account into which an unsettled amount was credited, so
+ * the database balance it meets would be below the true one (sorted, may
+ * repeat).  An account with only unsettled debits is above the true
+ * balance: a debit meets it safely, the company waits for its turn. */
+static int64_t *must_settle(struct tick_ctx *ctx, const struct ledger *l, size_t *n)
+{
+    size_t nd, i;
+    int64_t *d = debited(ctx, l, &nd), *v;
+
+    *n = 0;
+    if (!d || !(v = arena_alloc(ctx->arena, (l->naccr + 1) * sizeof(*v))))
+        return NULL;
+    for (i = 0; nd && i < l->accr_cap; i++) {
+        const struct ledger_entry *e = &l->accr[i].e;
+        int64_t k;
+        if (!l->accr[i].used || e->amount == 0 || e->to_sys != LEDGER_COMPANY)
+            continue;
+        k = e->to_company * LEDGER_NCUR + e->cur;
+        if (bsearch(&k, d, nd, sizeof(*d), cmp_company))
+            v[(*n)++] = e->to_company; /* at most one per key: naccr bounds it */
     }
     qsort(v, *n, sizeof(*v), cmp_company);
     return v;
 }
 
 /* Accruals settled now: those of companies at their turn (every
- * LEDGER_SETTLE_EVERY ticks, staggered by id) and of companies another
- * entry touches this tick (so that entry meets the exact balance).  Their
- * slots go to l->settled (zeroed at commit), their aggregated entries to a. */
+ * LEDGER_SETTLE_EVERY ticks, staggered by id) and those must_settle()
+ * names.  Their slots go to l->settled (zeroed at commit), their aggregated
+ * entries to a. */
 static int settle(struct tick_ctx *ctx, struct ledger *l, struct pgarr *a, struct pgarr *co,
                   struct bt_err *err)
 {
     size_t nev, i;
-    int64_t *ev = event_companies(ctx, l, &nev);
+    int64_t *ev = must_settle(ctx, l, &nev);
 
     if (!ev)
         return err_internal(err, "out of memory");

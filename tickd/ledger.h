@@ -17,9 +17,10 @@
  * company (mining energy, rewards, credit) change the balances in memory
  * at once, like any move, but reach ledger_entries aggregated: per company
  * every LEDGER_SETTLE_EVERY ticks (staggered by company id) and at once in
- * any tick where another entry touches the company, so the database
- * balance of a company is always either exact or its last exact value
- * (never below zero).  Until then the per-tick amounts live in the phase
+ * any tick where another entry debits an account of the company into which
+ * an unsettled amount was credited.  So the database balance of an account
+ * is never below its true balance when a debit meets it (never below zero):
+ * it is the true balance plus the unsettled debits minus nothing.  Until then the per-tick amounts live in the phase
  * that accrued them, committed with their tick (mining_history), and
  * ledger_accrual_settled says up to which tick a company's accruals are in
  * the entries: company_balance() in SQL adds the rest (0011), and the
