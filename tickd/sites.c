@@ -193,18 +193,24 @@ static void site_fold(struct sites *s, const struct site *st)
     tick_lanes_add(&s->lanes, v, n);
 }
 
+/* Room for `need` sites in *v (capacity doubles). */
+static int grow_sites(struct site **v, size_t *cap, size_t need)
+{
+    if (need > *cap) {
+        size_t c = *cap ? *cap * 2 : 256;
+        struct site *g = realloc(*v, c * sizeof(*g));
+        if (!g)
+            return BT_ERR;
+        *v = g;
+        *cap = c;
+    }
+    return BT_OK;
+}
+
 /* Room for one more site in v, counting those waiting in the side list. */
 static int reserve(struct sites *s)
 {
-    if (s->n + s->nadd >= s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        struct site *g = realloc(s->v, cap * sizeof(*g));
-        if (!g)
-            return BT_ERR;
-        s->v = g;
-        s->cap = cap;
-    }
-    return BT_OK;
+    return grow_sites(&s->v, &s->cap, s->n + s->nadd + 1);
 }
 
 /* Memory for one more site in the side list, so add_pending cannot fail. */
@@ -213,15 +219,7 @@ static int reserve_pending(struct sites *s)
     if (reserve(s) != BT_OK || map_reserve(&s->add_ids) != BT_OK ||
         map_reserve(&s->add_companies) != BT_OK)
         return BT_ERR;
-    if (s->nadd == s->capadd) {
-        size_t cap = s->capadd ? s->capadd * 2 : 256;
-        struct site *g = realloc(s->add, cap * sizeof(*g));
-        if (!g)
-            return BT_ERR;
-        s->add = g;
-        s->capadd = cap;
-    }
-    return BT_OK;
+    return grow_sites(&s->add, &s->capadd, s->nadd + 1);
 }
 
 /* Appends a copy of *site to the side list (after reserve_pending). */
