@@ -95,13 +95,6 @@ static void apply_one(struct tick_ctx *ctx, struct tick_intent *in)
         in->status = INTENT_REJECTED;
     }
     tick_touch(ctx, in->company_id);
-    if (!ctx->replay)
-        log_msg(LOGL_INFO, in->request_id,
-                "world %" PRId64 " tick %" PRId64 ": intent %" PRId64 " (%s) of company %" PRId64
-                " %s%s%s",
-                ctx->world->id, ctx->tick, in->id, in->kind, in->company_id,
-                in->status == INTENT_APPLIED ? "applied" : "rejected: ",
-                in->status == INTENT_APPLIED ? "" : in->reason, "");
 }
 
 void intents_apply_all(struct tick_ctx *ctx)
@@ -169,13 +162,24 @@ out:
     return rc;
 }
 
+/* Once committed, each outcome is logged with the request id of the call
+ * that created the intent (so a request can be followed into its tick):
+ * only outcomes that really happened, and off the tick's compute time. */
 static void commit(struct tick_ctx *ctx, void *state)
 {
     int i, applied = 0;
 
     BT_UNUSED(state);
-    for (i = 0; i < ctx->nintents; i++)
-        applied += ctx->intents[i].status == INTENT_APPLIED;
+    for (i = 0; i < ctx->nintents; i++) {
+        const struct tick_intent *in = &ctx->intents[i];
+        applied += in->status == INTENT_APPLIED;
+        log_msg(LOGL_INFO, in->request_id,
+                "world %" PRId64 " tick %" PRId64 ": intent %" PRId64 " (%s) of company %" PRId64
+                " %s%s",
+                ctx->world->id, ctx->tick, in->id, in->kind, in->company_id,
+                in->status == INTENT_APPLIED ? "applied" : "rejected: ",
+                in->status == INTENT_APPLIED ? "" : in->reason);
+    }
     metrics_add(ctx->metrics, ctx->tm->applied, (uint64_t)applied);
     metrics_add(ctx->metrics, ctx->tm->rejected, (uint64_t)(ctx->nintents - applied));
 }

@@ -74,6 +74,8 @@ void ledger_free(struct ledger *l)
 {
     free(l->acc);
     free(l->pend);
+    free(l->accr);
+    free(l->settled);
     memset(l, 0, sizeof(*l));
 }
 
@@ -167,9 +169,90 @@ int64_t ledger_balance(const struct ledger *l, int64_t company, int cur)
     return a ? a->balance : -1;
 }
 
-int ledger_move(struct ledger *l, int from_sys, int64_t from_company, int to_sys,
+/* ---- accruals (see ledger.h) ---- */
+
+static bool same_key(const struct ledger_entry *a, const struct ledger_entry *b)
+{
+    return a->from_sys == b->from_sys && a->to_sys == b->to_sys && a->cur == b->cur &&
+           a->from_company == b->from_company && a->to_company == b->to_company &&
+           strcmp(a->kind, b->kind) == 0;
+}
+
+static size_t accr_slot(const struct ledger *l, const struct ledger_entry *e)
+{
+    uint64_t h = 1469598103934665603ull;
+    const char *k;
+
+    for (k = e->kind; *k; k++)
+        h = (h ^ (unsigned char)*k) * 1099511628211ull;
+    h ^= (uint64_t)e->from_company * 0x9E3779B97F4A7C15ull;
+    h ^= (uint64_t)e->to_company * 0xC2B2AE3D27D4EB4Full;
+    h ^= (uint64_t)(e->from_sys * 64 + e->to_sys * 4 + e->cur) * 0x165667B19E3779F9ull;
+    h ^= h >> 29;
+    return (size_t)h & (l->accr_cap - 1);
+}
+
+/* The slot of e's key (used or the free one where it goes); accr_cap > 0. */
+static size_t accr_find(const struct ledger *l, const struct ledger_entry *e)
+{
+    size_t i = accr_slot(l, e);
+
+    while (l->accr[i].used && !same_key(&l->accr[i].e, e))
+        i = (i + 1) & (l->accr_cap - 1);
+    return i;
+}
+
+/* Room for one more key. */
+static int accr_reserve(struct ledger *l)
+{
+    struct ledger_accrued *old = l->accr;
+    size_t i, cap = l->accr_cap;
+
+    if ((l->naccr + 1) * 2 <= l->accr_cap)
+        return BT_OK;
+    l->accr_cap = cap ? cap * 2 : 1024;
+    l->accr = calloc(l->accr_cap, sizeof(*l->accr));
+    if (!l->accr) {
+        l->accr = old;
+        l->accr_cap = cap;
+        return BT_ERR;
+    }
+    for (i = 0; i < cap; i++)
+        if (old[i].used)
+            l->accr[accr_find(l, &old[i].e)] = old[i];
+    free(old);
+    return BT_OK;
+}
+
+/* Adds e->amount to the accrued amount of its key. */
+static int accr_add(struct ledger *l, const struct ledger_entry *e)
+{
+    size_t i;
+
+    if (accr_reserve(l) != BT_OK)
+        return BT_ERR;
+    i = accr_find(l, e);
+    if (!l->accr[i].used) {
+        l->accr[i].used = true;
+        l->accr[i].e = *e;
+        l->accr[i].e.amount = 0;
+        l->accr[i].e.intent_id = 0;
+        l->naccr++;
+    }
+    if (l->accr[i].e.amount > INT64_MAX - e->amount)
+        return BT_ERR;
+    l->accr[i].e.amount += e->amount;
+    return BT_OK;
+}
+
+static int64_t accr_company(const struct ledger_entry *e)
+{
+    return e->from_sys == LEDGER_COMPANY ? e->from_company : e->to_company;
+}
+
+static int move(struct ledger *l, int from_sys, int64_t from_company, int to_sys,
                 int64_t to_company, int cur, int64_t amount, const char *kind, int64_t intent_id,
-                char *why, size_t why_len)
+                bool accrue, char *why, size_t why_len)
 {
     struct ledger_account *from = ledger_find(l, from_sys, from_company, cur);
     struct ledger_account *to = ledger_find(l, to_sys, to_company, cur);
@@ -195,6 +278,18 @@ int ledger_move(struct ledger *l, int from_sys, int64_t from_company, int to_sys
         snprintf(why, why_len, "balance overflow");
         return BT_ERR;
     }
+    if (accrue) {
+        const struct ledger_entry e = {from_sys,   to_sys, cur, from_company,
+                                       to_company, amount, 0,   kind};
+        if ((from_sys == LEDGER_COMPANY) == (to_sys == LEDGER_COMPANY) ||
+            accr_add(l, &e) != BT_OK) {
+            snprintf(why, why_len, "cannot accrue this move");
+            return BT_ERR;
+        }
+        from->balance -= amount;
+        to->balance += amount;
+        return BT_OK;
+    }
     if (l->npend == l->pcap) {
         size_t cap = l->pcap ? l->pcap * 2 : 256;
         struct ledger_entry *g = realloc(l->pend, cap * sizeof(*g));
@@ -207,6 +302,42 @@ int ledger_move(struct ledger *l, int from_sys, int64_t from_company, int to_sys
     }
     l->pend[l->npend++] = (struct ledger_entry){from_sys, to_sys, cur, from_company,
                                                 to_company, amount, intent_id, kind};
+    from->balance -= amount;
+    to->balance += amount;
+    return BT_OK;
+}
+
+int ledger_move(struct ledger *l, int from_sys, int64_t from_company, int to_sys,
+                int64_t to_company, int cur, int64_t amount, const char *kind, int64_t intent_id,
+                char *why, size_t why_len)
+{
+    return move(l, from_sys, from_company, to_sys, to_company, cur, amount, kind, intent_id, false,
+                why, why_len);
+}
+
+int ledger_accrue(struct ledger *l, int from_sys, int64_t from_company, int to_sys,
+                  int64_t to_company, int cur, int64_t amount, const char *kind, char *why,
+                  size_t why_len)
+{
+    return move(l, from_sys, from_company, to_sys, to_company, cur, amount, kind, 0, true, why,
+                why_len);
+}
+
+int ledger_restore_accrued(struct ledger *l, int from_sys, int64_t from_company, int to_sys,
+                           int64_t to_company, int cur, int64_t amount, const char *kind)
+{
+    struct ledger_account *from = ledger_find(l, from_sys, from_company, cur);
+    struct ledger_account *to = ledger_find(l, to_sys, to_company, cur);
+    const struct ledger_entry e = {from_sys,   to_sys, cur, from_company,
+                                   to_company, amount, 0,   kind};
+
+    /* The loaded balances lack these amounts: no funds check, they were
+     * checked when they were accrued. */
+    if (!from || !to || from == to || amount <= 0 ||
+        (from_sys == LEDGER_COMPANY) == (to_sys == LEDGER_COMPANY) ||
+        from->balance < INT64_MIN + amount || to->balance > INT64_MAX - amount ||
+        accr_add(l, &e) != BT_OK)
+        return BT_ERR;
     from->balance -= amount;
     to->balance += amount;
     return BT_OK;
@@ -238,17 +369,21 @@ bool ledger_check(const struct ledger *l, char *why, size_t why_len)
     return true;
 }
 
+/* Every balance moves every tick for a mining company, so the accounts are
+ * folded afresh each time, but with tick_lanes (a few multiplications per
+ * account) rather than BLAKE2b over every field. */
 void ledger_hash(const struct ledger *l, crypto_generichash_state *h)
 {
+    struct tick_lanes lanes = {0, 0};
     size_t i;
 
-    tick_hash_i64(h, (int64_t)l->n);
     for (i = 0; i < l->n; i++) {
-        tick_hash_i64(h, l->acc[i].sys);
-        tick_hash_i64(h, l->acc[i].company);
-        tick_hash_i64(h, l->acc[i].cur);
-        tick_hash_i64(h, l->acc[i].balance);
+        const int64_t v[4] = {l->acc[i].sys, l->acc[i].company, l->acc[i].cur, l->acc[i].balance};
+        tick_lanes_add(&lanes, v, 4);
     }
+    tick_hash_i64(h, (int64_t)l->n);
+    tick_hash_i64(h, (int64_t)lanes.a);
+    tick_hash_i64(h, (int64_t)lanes.b);
 }
 
 struct json_object *ledger_to_json(const struct ledger *l)
@@ -391,10 +526,123 @@ out:
     return rc;
 }
 
+/* The entry's columns into the statement's arrays. */
+static int add_entry(const struct ledger *l, const struct ledger_entry *e, struct pgarr *a,
+                     struct bt_err *err)
+{
+    const struct ledger_account *f = ledger_find(l, e->from_sys, e->from_company, e->cur);
+    const struct ledger_account *to = ledger_find(l, e->to_sys, e->to_company, e->cur);
+
+    if (!f || !to || !f->db_id || !to->db_id)
+        return err_internal(err, "a ledger entry references an unsaved account");
+    pgarr_i64(&a[0], f->db_id);
+    pgarr_i64(&a[1], to->db_id);
+    pgarr_str(&a[2], cur_names[e->cur]);
+    pgarr_i64(&a[3], e->amount);
+    pgarr_str(&a[4], e->kind);
+    if (e->intent_id)
+        pgarr_i64(&a[5], e->intent_id);
+    else
+        pgarr_null(&a[5]);
+    return BT_OK;
+}
+
+static int cmp_company(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* (company, currency) pairs that another entry of this tick debits, as
+ * company * LEDGER_NCUR + currency (sorted, may repeat). */
+static int64_t *debited(struct tick_ctx *ctx, const struct ledger *l, size_t *n)
+{
+    int64_t *v = arena_alloc(ctx->arena, (l->npend + 1) * sizeof(*v));
+    size_t i;
+
+    *n = 0;
+    if (!v)
+        return NULL;
+    for (i = 0; i < l->npend; i++)
+        if (l->pend[i].from_sys == LEDGER_COMPANY)
+            v[(*n)++] = l->pend[i].from_company * LEDGER_NCUR + l->pend[i].cur;
+    qsort(v, *n, sizeof(*v), cmp_company);
+    return v;
+}
+
+/* Companies whose accruals must be settled before this tick's entries: an
+ * entry debits an account into which an unsettled amount was credited, so
+ * the database balance it meets would be below the true one (sorted, may
+ * repeat).  An account with only unsettled debits is above the true
+ * balance: a debit meets it safely, the company waits for its turn. */
+static int64_t *must_settle(struct tick_ctx *ctx, const struct ledger *l, size_t *n)
+{
+    size_t nd, i;
+    int64_t *d = debited(ctx, l, &nd), *v;
+
+    *n = 0;
+    if (!d || !(v = arena_alloc(ctx->arena, (l->naccr + 1) * sizeof(*v))))
+        return NULL;
+    for (i = 0; nd && i < l->accr_cap; i++) {
+        const struct ledger_entry *e = &l->accr[i].e;
+        int64_t k;
+        if (!l->accr[i].used || e->amount == 0 || e->to_sys != LEDGER_COMPANY)
+            continue;
+        k = e->to_company * LEDGER_NCUR + e->cur;
+        if (bsearch(&k, d, nd, sizeof(*d), cmp_company))
+            v[(*n)++] = e->to_company; /* at most one per key: naccr bounds it */
+    }
+    qsort(v, *n, sizeof(*v), cmp_company);
+    return v;
+}
+
+/* Accruals settled now: those of companies at their turn (every
+ * LEDGER_SETTLE_EVERY ticks, staggered by id) and those must_settle()
+ * names.  Their slots go to l->settled (zeroed at commit), their aggregated
+ * entries to a. */
+static int settle(struct tick_ctx *ctx, struct ledger *l, struct pgarr *a, struct pgarr *co,
+                  struct bt_err *err)
+{
+    size_t nev, i;
+    int64_t *ev = must_settle(ctx, l, &nev);
+
+    if (!ev)
+        return err_internal(err, "out of memory");
+    l->nsettled = 0;
+    for (i = 0; i < l->accr_cap; i++) {
+        const struct ledger_entry *e = &l->accr[i].e;
+        int64_t c;
+        if (!l->accr[i].used || e->amount == 0)
+            continue;
+        c = accr_company(e);
+        if ((c + ctx->tick) % LEDGER_SETTLE_EVERY != 0 &&
+            !bsearch(&c, ev, nev, sizeof(*ev), cmp_company))
+            continue;
+        if (l->nsettled == l->settled_cap) {
+            size_t cap = l->settled_cap ? l->settled_cap * 2 : 1024;
+            int64_t *g = realloc(l->settled, cap * sizeof(*g));
+            if (!g)
+                return err_internal(err, "out of memory");
+            l->settled = g;
+            l->settled_cap = cap;
+        }
+        l->settled[l->nsettled++] = (int64_t)i;
+        if (add_entry(l, e, a, err) != BT_OK)
+            return BT_ERR;
+        pgarr_i64(co, c); /* repeats (one per key) are merged by the statement */
+    }
+    return BT_OK;
+}
+
+DB_STMT(q_settled, "INSERT INTO ledger_accrual_settled (company_id, world_id, tick) "
+                   "SELECT DISTINCT c, $1::bigint, $2::bigint FROM unnest($3::bigint[]) c "
+                   "ON CONFLICT (company_id) DO UPDATE SET tick = EXCLUDED.tick");
+
 static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
 {
     struct ledger *l = state;
-    struct pgarr dr, cr, cu, am, ki, in;
+    struct pgarr a[6], co;
     char w[24], t[24];
     const char *p[8] = {w, t};
     size_t i;
@@ -402,60 +650,52 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
 
     if (persist_new_accounts(ctx, l, err) != BT_OK)
         return BT_ERR;
-    if (l->npend == 0)
-        return BT_OK;
-    pgarr_init(&dr);
-    pgarr_init(&cr);
-    pgarr_init(&cu);
-    pgarr_init(&am);
-    pgarr_init(&ki);
-    pgarr_init(&in);
-    for (i = 0; i < l->npend; i++) {
-        const struct ledger_entry *e = &l->pend[i];
-        const struct ledger_account *f = ledger_find(l, e->from_sys, e->from_company, e->cur);
-        const struct ledger_account *to = ledger_find(l, e->to_sys, e->to_company, e->cur);
-        if (!f || !to || !f->db_id || !to->db_id) {
-            err_internal(err, "ledger entry %zu references an unsaved account", i);
+    for (i = 0; i < 6; i++)
+        pgarr_init(&a[i]);
+    pgarr_init(&co);
+    for (i = 0; i < l->npend; i++)
+        if (add_entry(l, &l->pend[i], a, err) != BT_OK)
             goto out;
-        }
-        pgarr_i64(&dr, f->db_id);
-        pgarr_i64(&cr, to->db_id);
-        pgarr_str(&cu, cur_names[e->cur]);
-        pgarr_i64(&am, e->amount);
-        pgarr_str(&ki, e->kind);
-        if (e->intent_id)
-            pgarr_i64(&in, e->intent_id);
-        else
-            pgarr_null(&in);
-    }
+    if (settle(ctx, l, a, &co, err) != BT_OK)
+        goto out;
     snprintf(w, sizeof(w), "%" PRId64, l->world_id);
     snprintf(t, sizeof(t), "%" PRId64, ctx->tick);
-    p[2] = pgarr_done(&dr);
-    p[3] = pgarr_done(&cr);
-    p[4] = pgarr_done(&cu);
-    p[5] = pgarr_done(&am);
-    p[6] = pgarr_done(&ki);
-    p[7] = pgarr_done(&in);
-    for (i = 2; i < 8; i++)
-        if (!p[i]) {
-            err_internal(err, "too many ledger entries in one tick");
+    if (l->npend + l->nsettled > 0) {
+        for (i = 0; i < 6; i++)
+            if (!(p[i + 2] = pgarr_done(&a[i]))) {
+                err_internal(err, "too many ledger entries in one tick");
+                goto out;
+            }
+        if (!db_exec(ctx->db, ctx->arena, &q_entries, 8, p, err))
+            goto out;
+    }
+    if (l->nsettled > 0) {
+        if (!(p[2] = pgarr_done(&co))) {
+            err_internal(err, "too many settled companies in one tick");
             goto out;
         }
-    rc = db_exec(ctx->db, ctx->arena, &q_entries, 8, p, err) ? BT_OK : BT_ERR;
+        if (!db_exec(ctx->db, ctx->arena, &q_settled, 3, p, err))
+            goto out;
+    }
+    rc = BT_OK;
 out:
-    pgarr_free(&dr);
-    pgarr_free(&cr);
-    pgarr_free(&cu);
-    pgarr_free(&am);
-    pgarr_free(&ki);
-    pgarr_free(&in);
+    for (i = 0; i < 6; i++)
+        pgarr_free(&a[i]);
+    pgarr_free(&co);
     return rc;
 }
 
 static void commit(struct tick_ctx *ctx, void *state)
 {
+    struct ledger *l = state;
+    size_t i;
+
     BT_UNUSED(ctx);
-    ((struct ledger *)state)->npend = 0;
+    l->npend = 0;
+    /* Settled keys stay (they recur next tick) with nothing accrued. */
+    for (i = 0; i < l->nsettled; i++)
+        l->accr[l->settled[i]].e.amount = 0;
+    l->nsettled = 0;
 }
 
 static void hash(const void *state, crypto_generichash_state *h)

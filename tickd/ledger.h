@@ -12,6 +12,19 @@
  * The phase loads the world's accounts, persists this tick's new accounts
  * and entries (the database applies the entries to its balances and its
  * CHECKs refuse any negative company balance), and hashes every balance.
+ *
+ * Accrued moves (ledger_accrue): postings that recur every tick for every
+ * company (mining energy, rewards, credit) change the balances in memory
+ * at once, like any move, but reach ledger_entries aggregated: per company
+ * every LEDGER_SETTLE_EVERY ticks (staggered by company id) and at once in
+ * any tick where another entry debits an account of the company into which
+ * an unsettled amount was credited.  So the database balance of an account
+ * is never below its true balance when a debit meets it (never below zero):
+ * it is the true balance plus the unsettled debits minus nothing.  Until then the per-tick amounts live in the phase
+ * that accrued them, committed with their tick (mining_history), and
+ * ledger_accrual_settled says up to which tick a company's accruals are in
+ * the entries: company_balance() in SQL adds the rest (0011), and the
+ * accruing phase gives them back at load (ledger_restore_accrued).
  */
 #ifndef BT_LEDGER_H
 #define BT_LEDGER_H
@@ -53,10 +66,18 @@ struct ledger_account {
     int64_t db_id;    /* 0 until persisted */
 };
 
+#define LEDGER_SETTLE_EVERY 10 /* ticks between settlements of a company's accruals */
+
 struct ledger_entry {
     int from_sys, to_sys, cur;
     int64_t from_company, to_company, amount, intent_id;
     const char *kind; /* static string */
+};
+
+/* Accrued amount of one (from, to, currency, kind), not yet in the entries. */
+struct ledger_accrued {
+    struct ledger_entry e; /* e.amount: the sum so far; e.intent_id 0 */
+    bool used;
 };
 
 struct ledger {
@@ -65,6 +86,10 @@ struct ledger {
     size_t n, cap;
     struct ledger_entry *pend;  /* this tick's entries, in order */
     size_t npend, pcap;
+    struct ledger_accrued *accr; /* open addressing by key; cap a power of two */
+    size_t naccr, accr_cap;
+    int64_t *settled; /* accr slots settled by the persist in progress */
+    size_t nsettled, settled_cap;
 };
 
 extern const struct tick_phase tick_phase_ledger;
@@ -101,6 +126,18 @@ int64_t ledger_balance(const struct ledger *l, int64_t company, int cur);
 int ledger_move(struct ledger *l, int from_sys, int64_t from_company, int to_sys,
                 int64_t to_company, int cur, int64_t amount, const char *kind, int64_t intent_id,
                 char *why, size_t why_len);
+
+/* Like ledger_move, for a posting of a company that recurs every tick and
+ * that the caller also records per tick (see the comment atop this file).
+ * Exactly one side must be a company. */
+int ledger_accrue(struct ledger *l, int from_sys, int64_t from_company, int to_sys,
+                  int64_t to_company, int cur, int64_t amount, const char *kind, char *why,
+                  size_t why_len);
+
+/* At load: an accrued amount that is committed (by the accruing phase) but
+ * not yet in the entries; applies it to the loaded balances and accrues it. */
+int ledger_restore_accrued(struct ledger *l, int from_sys, int64_t from_company, int to_sys,
+                           int64_t to_company, int cur, int64_t amount, const char *kind);
 
 /* The invariants of the in-memory ledger: per currency the balances sum to
  * zero, companies >= 0, faucets <= 0, sinks and pools >= 0, house accounts

@@ -26,7 +26,7 @@
 #include "lease.h"
 #include "log.h"
 #include "metrics.h"
-#include "pub.h"
+#include "outbox.h"
 #include "rds.h"
 #include "replay.h"
 #include "sched.h"
@@ -51,12 +51,13 @@
 #define LEASE_INTERVALS 2
 #define LEASE_MIN_MS 1000
 #define MEMBER_TTL_MS 3000
+#define OUTBOX_DRAIN_MS 5000 /* at exit: time to send what is queued */
 
 struct tickd {
     struct config cfg;
     struct db db;
     struct rds rds;
-    struct pub pub;
+    struct outbox *outbox; /* publisher thread */
     struct metrics *metrics;
     struct arena arena;
     char me[80];
@@ -158,6 +159,16 @@ static void assign_worlds(struct tickd *td)
         if (lease_acquire(&td->rds, &td->arena, td->worlds[k].id, td->me,
                           lease_ms((int)db_i64(r, row, 1)), &tok, &err) != BT_OK)
             continue;
+        if (tok > 0 && tok != td->worlds[k].fence && tok > db_i64(r, row, 2)) {
+            /* Our lease ran out during a long tick and was free: we hold it
+             * again with a newer token.  The state in memory stays: if
+             * anyone committed a tick in between, the next tick sees the
+             * committed tick differ from memory's and reloads. */
+            log_msg(LOGL_INFO, NULL,
+                    "world %" PRId64 ": lease expired and re-taken, token %" PRId64,
+                    td->worlds[k].id, tok);
+            td->worlds[k].fence = tok;
+        }
         if (tok != td->worlds[k].fence)
             drop_world(td, k, "lease lost");
         else
@@ -213,7 +224,7 @@ static void run_one(struct tickd *td, int k)
     memset(&ctx, 0, sizeof(ctx));
     err_clear(&err);
     ctx.db = &td->db;
-    ctx.pub = &td->pub;
+    ctx.outbox = td->outbox;
     ctx.arena = &td->arena;
     ctx.metrics = td->metrics;
     ctx.tm = &td->tm[k];
@@ -284,7 +295,8 @@ static int run(struct tickd *td)
     }
     if (!td->metrics)
         log_msg(LOGL_WARN, NULL, "metrics disabled: %s", err.internal);
-    if (pub_open(&td->pub, td->cfg.nchan_pub_url, 2000, &err) != BT_OK)
+    td->outbox = outbox_start(td->cfg.nchan_pub_url, 2000, td->metrics, &err);
+    if (!td->outbox)
         bt_die("publisher: %s", err.internal);
     err_clear(&err);
     if (rds_open(&td->rds, td->cfg.redis_host, td->cfg.redis_port, td->cfg.redis_password,
@@ -323,7 +335,7 @@ static int run(struct tickd *td)
     err_clear(&err);
     lease_leave(&td->rds, &td->arena, td->me, &err);
     arena_reset(&td->arena);
-    pub_close(&td->pub);
+    outbox_stop(td->outbox, OUTBOX_DRAIN_MS);
     rds_close(&td->rds);
     db_close(&td->db);
     metrics_close(td->metrics);

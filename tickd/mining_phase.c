@@ -41,6 +41,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Ledger kinds of the mining postings.  They are accrued (ledger.h): the
+ * history row of each tick carries the same amounts (energy_uusd,
+ * credit_uusd, mined_sat), which is what makes them recoverable at load
+ * and what company_balance() (0011) adds to the settled balance. */
+#define K_ENERGY "mining.energy"
+#define K_CREDIT "mining.dr_credit"
+#define K_REWARD "mining.reward"
+
 struct ct_change {
     int64_t site_id, old_id;    /* old_id 0: nothing to end */
     struct mining_contract neu; /* neu.id 0: nothing to insert */
@@ -148,6 +156,14 @@ DB_STMT(q_m_sites, "SELECT id, company_id, region, grid_tier, cooling_type, capa
 DB_STMT(q_m_rem, "SELECT c.company_id, (SELECT h.rem_nsat FROM mining_history h WHERE "
                  "h.company_id = c.company_id ORDER BY h.tick DESC LIMIT 1) FROM (SELECT DISTINCT "
                  "company_id FROM sites WHERE world_id = $1) c ORDER BY 1");
+/* Each mining company's results not yet settled into ledger_entries. */
+DB_STMT(q_m_unsettled,
+        "SELECT c.company_id, x.e, x.cr, x.s FROM (SELECT DISTINCT company_id FROM sites WHERE "
+        "world_id = $1) c CROSS JOIN LATERAL (SELECT COALESCE(sum(h.energy_uusd), 0) AS e, "
+        "COALESCE(sum(h.credit_uusd), 0) AS cr, COALESCE(sum(h.mined_sat), 0) AS s FROM "
+        "mining_history h WHERE h.company_id = c.company_id AND h.tick > COALESCE((SELECT "
+        "a.tick FROM ledger_accrual_settled a WHERE a.company_id = c.company_id), -1)) x "
+        "WHERE x.e > 0 OR x.cr > 0 OR x.s > 0 ORDER BY 1");
 DB_STMT(q_m_contracts,
         "SELECT e.id, e.site_id, e.kind, e.price_uusd_kwh, e.capacity_w, e.start_tick, "
         "e.end_tick, e.threshold_uusd_kwh, e.credit_uusd_kwh FROM energy_contracts e JOIN sites s "
@@ -247,6 +263,32 @@ static int load_rigs(struct tick_ctx *ctx, struct mining_state *m, const char *w
     return BT_OK;
 }
 
+/* The ledger was loaded with settled balances: give it back what the
+ * history rows since each company's settlement hold (see book()). */
+static int restore_accruals(struct tick_ctx *ctx, const char *w, struct bt_err *err)
+{
+    struct ledger *l = tick_state(ctx, &tick_phase_ledger);
+    const char *p[1] = {w};
+    PGresult *r = db_exec(ctx->db, ctx->arena, &q_m_unsettled, 1, p, err);
+    int i;
+
+    if (!r)
+        return BT_ERR;
+    for (i = 0; i < PQntuples(r); i++) {
+        int64_t cid = db_i64(r, i, 0), e = db_i64(r, i, 1), cr = db_i64(r, i, 2),
+                s = db_i64(r, i, 3);
+        if ((e > 0 && ledger_restore_accrued(l, LEDGER_COMPANY, cid, LEDGER_ENERGY, 0, LEDGER_USD,
+                                             e, K_ENERGY) != BT_OK) ||
+            (cr > 0 && ledger_restore_accrued(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_USD,
+                                              cr, K_CREDIT) != BT_OK) ||
+            (s > 0 && ledger_restore_accrued(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_BTC,
+                                             s, K_REWARD) != BT_OK))
+            return err_internal(
+                err, "unsettled mining results of company %" PRId64 " do not fit the ledger", cid);
+    }
+    return BT_OK;
+}
+
 static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
 {
     struct mining_catalog cat;
@@ -286,7 +328,7 @@ static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
     for (i = 0; i < m->nsites; i++)
         m->sites[i].dirty = false;
     m->tick = ctx->world->tick;
-    return BT_OK;
+    return restore_accruals(ctx, w, err);
 }
 
 /* ---- step ---- */
@@ -327,16 +369,14 @@ static int book(struct ledger *l, int64_t cid, const struct mining_company_resul
 {
     char why[TICK_REASON_LEN];
 
-    if (cr->cost_uusd > 0 &&
-        ledger_move(l, LEDGER_COMPANY, cid, LEDGER_ENERGY, 0, LEDGER_USD, cr->cost_uusd,
-                    "mining.energy", 0, why, sizeof(why)) != BT_OK)
+    if (cr->cost_uusd > 0 && ledger_accrue(l, LEDGER_COMPANY, cid, LEDGER_ENERGY, 0, LEDGER_USD,
+                                           cr->cost_uusd, K_ENERGY, why, sizeof(why)) != BT_OK)
         return err_internal(err, "energy of company %" PRId64 ": %s", cid, why);
-    if (cr->credit_uusd > 0 &&
-        ledger_move(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_USD, cr->credit_uusd,
-                    "mining.dr_credit", 0, why, sizeof(why)) != BT_OK)
+    if (cr->credit_uusd > 0 && ledger_accrue(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_USD,
+                                             cr->credit_uusd, K_CREDIT, why, sizeof(why)) != BT_OK)
         return err_internal(err, "demand-response credit of company %" PRId64 ": %s", cid, why);
-    if (cr->sats > 0 && ledger_move(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_BTC, cr->sats,
-                                    "mining.reward", 0, why, sizeof(why)) != BT_OK)
+    if (cr->sats > 0 && ledger_accrue(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_BTC,
+                                      cr->sats, K_REWARD, why, sizeof(why)) != BT_OK)
         return err_internal(err, "mining reward of company %" PRId64 ": %s", cid, why);
     return BT_OK;
 }
@@ -383,7 +423,7 @@ static int step(struct tick_ctx *ctx, void *state, struct bt_err *err)
 {
     struct mphase *p = state;
     struct mining_state *m = &p->m;
-    const struct sites *ss = tick_state(ctx, &tick_phase_sites);
+    struct sites *ss = tick_state(ctx, &tick_phase_sites);
     struct ledger *l = tick_state(ctx, &tick_phase_ledger);
     struct world_model *wm = world_of(ctx);
     struct mining_env env;
@@ -391,6 +431,7 @@ static int step(struct tick_ctx *ctx, void *state, struct bt_err *err)
     int c;
 
     /* Sites built this tick that no rig intent adopted yet. */
+    sites_settle(ss);
     for (size_t i = 0; ss->nnew && i < ss->n; i++)
         if (ss->v[i].is_new && adopt_site(ctx, m, &ss->v[i], err) < 0)
             return BT_ERR;

@@ -5,7 +5,7 @@
  * and loading order change it) and must stay O(n) for a million groups, so
  * it is not computed over a sorted copy: every entity is folded into two
  * 64-bit words with the SplitMix64 finaliser, the words of all entities are
- * added (a commutative combination), and the two sums, the counts, the wear
+ * added (tick_lanes_add, a commutative combination), and the two sums, the counts, the wear
  * indexes and the catalog go into the caller's BLAKE2b state.  This detects
  * any divergence between two runs (its purpose), it is not meant to resist a
  * forger.
@@ -15,24 +15,11 @@
  */
 #include "mining.h"
 #include "rng.h"
+#include "tick.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct lanes {
-    uint64_t a, b;
-};
-
-static void lanes_add(struct lanes *l, const int64_t *v, int n)
-{
-    uint64_t h = rng_mix((uint64_t)n);
-
-    for (int i = 0; i < n; i++)
-        h = rng_mix(h ^ (uint64_t)v[i]);
-    l->a += h;
-    l->b += rng_mix(h ^ 0x6a09e667f3bcc908ull);
-}
 
 static void feed(crypto_generichash_state *h, const int64_t *v, int n)
 {
@@ -119,7 +106,7 @@ static void hash_catalog(const struct mining_catalog *c, crypto_generichash_stat
 
 void mining_hash(const struct mining_state *s, crypto_generichash_state *h)
 {
-    struct lanes l = {0, 0};
+    struct tick_lanes l = {0, 0};
     int64_t v[24];
 
     crypto_generichash_update(h, (const unsigned char *)"mining/1", 8);
@@ -129,12 +116,12 @@ void mining_hash(const struct mining_state *s, crypto_generichash_state *h)
     feed(h, &s->windex[0][0][0], MINING_NREGIONS * MINING_NCOOLING * MINING_NFIRMWARE);
     for (int i = 0; i < s->ncompanies; i++) {
         v[0] = 1, v[1] = s->companies[i].id, v[2] = s->companies[i].rem_nsat;
-        lanes_add(&l, v, 3);
+        tick_lanes_add(&l, v, 3);
     }
     for (int i = 0; i < s->nsites; i++)
-        lanes_add(&l, v, site_fields(&s->sites[i], v));
+        tick_lanes_add(&l, v, site_fields(&s->sites[i], v));
     for (int i = 0; i < s->ngroups; i++)
-        lanes_add(&l, v, group_fields(&s->groups[i], v));
+        tick_lanes_add(&l, v, group_fields(&s->groups[i], v));
     v[0] = (int64_t)l.a, v[1] = (int64_t)l.b;
     feed(h, v, 2);
 }

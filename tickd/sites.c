@@ -3,6 +3,9 @@
  *
  * Sites are kept sorted by (company, id): counting a company's sites is a
  * binary search, and the hash and the snapshot see one canonical order.
+ * Sites built during a tick are appended to a side list (with id and
+ * per-company count maps for lookups) and merged into the sorted array by
+ * sites_settle() in one pass: an insertion each would move the array.
  * The build-cost table is part of the state (and of the snapshot), so a
  * replay prices sites exactly as the live tick did.  Applying site.create
  * re-validates the arguments with the handler's own rule table, then pays
@@ -42,35 +45,199 @@ static size_t lower_bound(const struct sites *s, int64_t company, int64_t id)
     return lo;
 }
 
+/* ---- the maps of the side list ---- */
+
+static size_t map_slot(const struct sites_map *m, int64_t key)
+{
+    uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15ull;
+
+    return (size_t)(h >> 17) & (m->cap - 1);
+}
+
+/* Slot of key, or of the empty slot where it would go (cap > 0). */
+static size_t map_find(const struct sites_map *m, int64_t key)
+{
+    size_t i = map_slot(m, key);
+
+    while (m->keys[i] && m->keys[i] != key)
+        i = (i + 1) & (m->cap - 1);
+    return i;
+}
+
+static int32_t *map_get(const struct sites_map *m, int64_t key)
+{
+    size_t i;
+
+    if (!m->cap)
+        return NULL;
+    i = map_find(m, key);
+    return m->keys[i] ? &m->vals[i] : NULL;
+}
+
+/* Room for one more key without failing. */
+static int map_reserve(struct sites_map *m)
+{
+    size_t i;
+
+    if ((m->n + 1) * 2 > m->cap) {
+        struct sites_map g = {NULL, NULL, 0, m->cap ? m->cap * 2 : 64};
+        g.keys = calloc(g.cap, sizeof(*g.keys));
+        g.vals = calloc(g.cap, sizeof(*g.vals));
+        if (!g.keys || !g.vals) {
+            free(g.keys);
+            free(g.vals);
+            return BT_ERR;
+        }
+        for (i = 0; i < m->cap; i++)
+            if (m->keys[i]) {
+                size_t j = map_find(&g, m->keys[i]);
+                g.keys[j] = m->keys[i];
+                g.vals[j] = m->vals[i];
+                g.n++;
+            }
+        free(m->keys);
+        free(m->vals);
+        *m = g;
+    }
+    return BT_OK;
+}
+
+/* The value slot of key, inserted as 0 when absent (map_reserve first). */
+static int32_t *map_put(struct sites_map *m, int64_t key)
+{
+    size_t i = map_find(m, key);
+
+    if (!m->keys[i]) {
+        m->keys[i] = key;
+        m->vals[i] = 0;
+        m->n++;
+    }
+    return &m->vals[i];
+}
+
+static void map_clear(struct sites_map *m)
+{
+    if (m->n)
+        memset(m->keys, 0, m->cap * sizeof(*m->keys));
+    m->n = 0;
+}
+
+static void map_free(struct sites_map *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof(*m));
+}
+
 const struct site *sites_find(const struct sites *s, int64_t company_id, int64_t id)
 {
     size_t i = lower_bound(s, company_id, id);
+    const int32_t *k;
 
-    return i < s->n && cmp_site(company_id, id, &s->v[i]) == 0 ? &s->v[i] : NULL;
+    if (i < s->n && cmp_site(company_id, id, &s->v[i]) == 0)
+        return &s->v[i];
+    k = map_get(&s->add_ids, id);
+    return k && s->add[*k].company_id == company_id ? &s->add[*k] : NULL;
 }
 
 size_t sites_count(const struct sites *s, int64_t company_id)
 {
-    return lower_bound(s, company_id + 1, INT64_MIN) - lower_bound(s, company_id, INT64_MIN);
+    const int32_t *k = map_get(&s->add_companies, company_id);
+
+    return lower_bound(s, company_id + 1, INT64_MIN) - lower_bound(s, company_id, INT64_MIN) +
+           (k ? (size_t)*k : 0);
 }
 
-static int reserve(struct sites *s)
+static int cmp_sites(const void *a, const void *b)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        struct site *g = realloc(s->v, cap * sizeof(*g));
+    const struct site *x = a, *y = b;
+
+    return cmp_site(x->company_id, x->id, y);
+}
+
+void sites_settle(struct sites *s)
+{
+    size_t i, j, k;
+
+    if (s->nadd == 0)
+        return;
+    /* Capacity for all of them was reserved when each was added. */
+    qsort(s->add, s->nadd, sizeof(*s->add), cmp_sites);
+    i = s->n, j = s->nadd, k = s->n + s->nadd;
+    while (j > 0) {
+        if (i > 0 && cmp_site(s->v[i - 1].company_id, s->v[i - 1].id, &s->add[j - 1]) > 0)
+            s->v[--k] = s->v[--i];
+        else
+            s->v[--k] = s->add[--j];
+    }
+    s->n += s->nadd;
+    s->nadd = 0;
+    map_clear(&s->add_ids);
+    map_clear(&s->add_companies);
+}
+
+/* Adds a site to the digest of the set (state hash, see hash()). */
+static void site_fold(struct sites *s, const struct site *st)
+{
+    int64_t v[8 + 3 * (sizeof(st->name) / 8 + 2)];
+    int n = 0;
+
+    v[n++] = st->id;
+    v[n++] = st->company_id;
+    v[n++] = st->grid_tier;
+    v[n++] = st->build_cost;
+    v[n++] = st->created_tick;
+    n = tick_lanes_str(v, n, st->region);
+    n = tick_lanes_str(v, n, st->cooling);
+    n = tick_lanes_str(v, n, st->name);
+    tick_lanes_add(&s->lanes, v, n);
+}
+
+/* Room for `need` sites in *v (capacity doubles). */
+static int grow_sites(struct site **v, size_t *cap, size_t need)
+{
+    if (need > *cap) {
+        size_t c = *cap ? *cap * 2 : 256;
+        struct site *g = realloc(*v, c * sizeof(*g));
         if (!g)
             return BT_ERR;
-        s->v = g;
-        s->cap = cap;
+        *v = g;
+        *cap = c;
     }
     return BT_OK;
+}
+
+/* Room for one more site in v, counting those waiting in the side list. */
+static int reserve(struct sites *s)
+{
+    return grow_sites(&s->v, &s->cap, s->n + s->nadd + 1);
+}
+
+/* Memory for one more site in the side list, so add_pending cannot fail. */
+static int reserve_pending(struct sites *s)
+{
+    if (reserve(s) != BT_OK || map_reserve(&s->add_ids) != BT_OK ||
+        map_reserve(&s->add_companies) != BT_OK)
+        return BT_ERR;
+    return grow_sites(&s->add, &s->capadd, s->nadd + 1);
+}
+
+/* Appends a copy of *site to the side list (after reserve_pending). */
+static void add_pending(struct sites *s, const struct site *site)
+{
+    *map_put(&s->add_ids, site->id) = (int32_t)s->nadd;
+    (*map_put(&s->add_companies, site->company_id))++;
+    s->add[s->nadd++] = *site;
+    site_fold(s, site);
 }
 
 /* Inserts a copy of *site (capacity must have been reserved). */
 static int insert(struct sites *s, const struct site *site)
 {
-    size_t i = lower_bound(s, site->company_id, site->id);
+    size_t i;
+
+    sites_settle(s);
+    i = lower_bound(s, site->company_id, site->id);
 
     if (i < s->n && cmp_site(site->company_id, site->id, &s->v[i]) == 0)
         return BT_ERR;
@@ -79,6 +246,7 @@ static int insert(struct sites *s, const struct site *site)
     memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*s->v));
     s->v[i] = *site;
     s->n++;
+    site_fold(s, site);
     return BT_OK;
 }
 
@@ -193,6 +361,7 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
     size_t i;
     int k, rc = BT_ERR;
 
+    sites_settle(s);
     if (s->nnew == 0)
         return BT_OK;
     for (k = 0; k < 8; k++)
@@ -229,15 +398,17 @@ static void commit(struct tick_ctx *ctx, void *state)
     size_t i;
 
     BT_UNUSED(ctx);
+    sites_settle(s);
     for (i = 0; s->nnew && i < s->n; i++)
         s->v[i].is_new = false;
     s->nnew = 0;
 }
 
+/* Sites never change once built: their digest is kept as they are added
+ * (tick_lanes), so the hash does not revisit every site each tick. */
 static void hash(const void *state, crypto_generichash_state *h)
 {
     const struct sites *s = state;
-    size_t i;
     int k;
 
     tick_hash_i64(h, s->ncosts);
@@ -246,18 +417,9 @@ static void hash(const void *state, crypto_generichash_state *h)
         tick_hash_str(h, s->costs[k].value);
         tick_hash_i64(h, s->costs[k].usd_micro);
     }
-    tick_hash_i64(h, (int64_t)s->n);
-    for (i = 0; i < s->n; i++) {
-        const struct site *st = &s->v[i];
-        tick_hash_i64(h, st->id);
-        tick_hash_i64(h, st->company_id);
-        tick_hash_str(h, st->region);
-        tick_hash_i64(h, st->grid_tier);
-        tick_hash_str(h, st->cooling);
-        tick_hash_str(h, st->name);
-        tick_hash_i64(h, st->build_cost);
-        tick_hash_i64(h, st->created_tick);
-    }
+    tick_hash_i64(h, (int64_t)(s->n + s->nadd));
+    tick_hash_i64(h, (int64_t)s->lanes.a);
+    tick_hash_i64(h, (int64_t)s->lanes.b);
 }
 
 static void company(const void *state, int64_t company_id, struct json_object *payload)
@@ -274,6 +436,7 @@ static struct json_object *to_json(const void *state)
     size_t i;
     int k;
 
+    sites_settle((struct sites *)state); /* see hash() */
     for (k = 0; k < s->ncosts; k++) {
         struct json_object *c = json_object_new_array_ext(3);
         json_object_array_add(c, json_object_new_string(s->costs[k].part));
@@ -345,6 +508,9 @@ static void sfree(void *state)
     struct sites *s = state;
 
     free(s->v);
+    free(s->add);
+    map_free(&s->add_ids);
+    map_free(&s->add_companies);
     free(s);
 }
 
@@ -392,7 +558,7 @@ static int apply_create(struct tick_ctx *ctx, struct tick_intent *in, char *reas
     }
     if (fill_site(&st, in->id, in->company_id, a.region, (int)a.grid_tier, a.cooling_type, a.name,
                   cost, ctx->tick) != BT_OK ||
-        reserve(s) != BT_OK) {
+        reserve_pending(s) != BT_OK) {
         snprintf(reason, n, "site cannot be stored");
         return BT_ERR;
     }
@@ -400,8 +566,9 @@ static int apply_create(struct tick_ctx *ctx, struct tick_intent *in, char *reas
                                 LEDGER_USD, cost, "site.build", in->id, reason, n) != BT_OK)
         return BT_ERR;
     st.is_new = true;
-    if (insert(s, &st) != BT_OK)
+    if (sites_find(s, st.company_id, st.id))
         BT_BUG("site %" PRId64 " inserted twice", st.id); /* ids are intent ids */
+    add_pending(s, &st);
     s->nnew++;
     tick_touch(ctx, in->company_id);
     return BT_OK;

@@ -32,9 +32,25 @@ struct site_cost {
     int64_t usd_micro;
 };
 
+/* Open-addressing map int64 key (non-zero) -> int32, for the sites added
+ * this tick (private to sites.c). */
+struct sites_map {
+    int64_t *keys;
+    int32_t *vals;
+    size_t n, cap; /* cap: 0 or a power of two */
+};
+
 struct sites {
-    struct site *v;      /* sorted by (company_id, id) */
+    struct site *v; /* sorted by (company_id, id); settled sites only */
     size_t n, cap, nnew;
+    /* Sites built since the last sites_settle(), in apply order: inserting
+     * each into the sorted array would move it (O(n)) per site, so they wait
+     * here, found through the maps, and are merged in one pass. */
+    struct site *add;
+    size_t nadd, capadd;
+    struct sites_map add_ids;       /* site id -> index in add */
+    struct sites_map add_companies; /* company id -> sites in add */
+    struct tick_lanes lanes;        /* digest of every site (sites never change) */
     struct site_cost costs[SITES_MAX_COST_PARTS];
     int ncosts;
 };
@@ -50,5 +66,9 @@ const struct site *sites_find(const struct sites *s, int64_t company_id, int64_t
 
 /* Number of sites of a company. */
 size_t sites_count(const struct sites *s, int64_t company_id);
+
+/* Merges the sites built this tick into the sorted array v (one pass).  Done
+ * by every reader of v; lookups (sites_find, sites_count) need not. */
+void sites_settle(struct sites *s);
 
 #endif

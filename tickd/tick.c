@@ -9,6 +9,8 @@
  */
 #include "tick.h"
 #include "log.h"
+#include "outbox.h"
+#include "rng.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -28,7 +30,7 @@ DB_STMT(q_record, "INSERT INTO ticks (world_id, tick, started_at, duration_us, l
                   "VALUES ($1, $2, to_timestamp($3::double precision / 1e6), $4, $5)");
 DB_STMT(q_snapshot,
         "INSERT INTO tick_snapshots (world_id, tick, inputs_hash, state_hash, intents, full_state) "
-        "VALUES ($1, $2, decode($3, 'hex'), decode($4, 'hex'), $5, $6::jsonb)");
+        "VALUES ($1, $2, decode($3, 'hex'), decode($4, 'hex'), $5, $6::json)");
 
 static int64_t now_us(void)
 {
@@ -156,6 +158,45 @@ void tick_hash_str(crypto_generichash_state *h, const char *s)
     tick_hash_i64(h, s ? (int64_t)n : -1);
     if (n)
         crypto_generichash_update(h, (const unsigned char *)s, n);
+}
+
+static uint64_t lanes_fold(const int64_t *v, int n)
+{
+    uint64_t h = rng_mix((uint64_t)n);
+
+    for (int i = 0; i < n; i++)
+        h = rng_mix(h ^ (uint64_t)v[i]);
+    return h;
+}
+
+void tick_lanes_add(struct tick_lanes *l, const int64_t *v, int n)
+{
+    uint64_t h = lanes_fold(v, n);
+
+    l->a += h;
+    l->b += rng_mix(h ^ 0x6a09e667f3bcc908ull);
+}
+
+void tick_lanes_sub(struct tick_lanes *l, const int64_t *v, int n)
+{
+    uint64_t h = lanes_fold(v, n);
+
+    l->a -= h;
+    l->b -= rng_mix(h ^ 0x6a09e667f3bcc908ull);
+}
+
+int tick_lanes_str(int64_t *v, int n, const char *s)
+{
+    size_t len = s ? strlen(s) : 0, i;
+
+    v[n++] = s ? (int64_t)len : -1;
+    for (i = 0; i < len; i += 8) {
+        uint64_t w = 0;
+        for (size_t j = 0; j < 8 && i + j < len; j++)
+            w |= (uint64_t)(unsigned char)s[i + j] << (8 * j);
+        v[n++] = (int64_t)w;
+    }
+    return n;
 }
 
 void tick_world_hash(const struct world *w, uint8_t out[TICK_HASH_BYTES])
@@ -330,16 +371,25 @@ static int compute(struct tick_ctx *ctx, struct bt_err *err)
 {
     size_t i;
 
-    for (i = 0; i < tick_nphases; i++)
-        if (tick_phases[i]->input &&
-            tick_phases[i]->input(ctx, ctx->world->state[i], err) != BT_OK)
+    int64_t t;
+
+    for (i = 0; i < tick_nphases; i++) {
+        t = now_us();
+        if (tick_phases[i]->input && tick_phases[i]->input(ctx, ctx->world->state[i], err) != BT_OK)
             return BT_ERR;
+        ctx->phase_us[i][0] = now_us() - t;
+    }
     inputs_hash(ctx);
     ctx->world->tick = ctx->tick; /* the state below is the state after this tick */
-    for (i = 0; i < tick_nphases; i++)
+    for (i = 0; i < tick_nphases; i++) {
+        t = now_us();
         if (tick_phases[i]->step && tick_phases[i]->step(ctx, ctx->world->state[i], err) != BT_OK)
             return BT_ERR;
+        ctx->phase_us[i][1] = now_us() - t;
+    }
+    t = now_us();
     tick_world_hash(ctx->world, ctx->state_hash);
+    ctx->hash_us = now_us() - t;
     return BT_OK;
 }
 
@@ -355,7 +405,7 @@ static int record(struct tick_ctx *ctx, int64_t started_wall_us, struct bt_err *
     snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
     snprintf(t, sizeof(t), "%" PRId64, ctx->tick);
     snprintf(s, sizeof(s), "%" PRId64, started_wall_us);
-    snprintf(d, sizeof(d), "%" PRId64, ctx->compute_us);
+    snprintf(d, sizeof(d), "%" PRId64, ctx->compute_us + ctx->persist_us);
     snprintf(l, sizeof(l), "%" PRId64, ctx->lateness_us);
     snprintf(n, sizeof(n), "%d", ctx->nintents);
     if (!db_exec(ctx->db, ctx->arena, &q_record, 5, p, err))
@@ -391,17 +441,16 @@ static struct json_object *message(struct tick_ctx *ctx, const char *type,
     return m;
 }
 
-static void publish_msg(struct tick_ctx *ctx, const char *channel, struct json_object *m)
+/* Serializes m into the batch (then releases m).  Best effort: a message
+ * that cannot be stored is dropped, the tick is committed anyway. */
+static void publish_msg(struct outbox_batch *b, const char *channel, const char *type,
+                        struct json_object *m)
 {
-    struct bt_err err;
-    const char *s = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN);
-    struct json_object *type;
+    size_t len;
+    const char *s = json_object_to_json_string_length(m, JSON_C_TO_STRING_PLAIN, &len);
 
-    err_clear(&err);
-    json_object_object_get_ex(m, "type", &type);
-    if (pub_send(ctx->pub, channel, json_object_get_string(type), s, strlen(s), &err) != BT_OK)
-        log_msg(LOGL_WARN, NULL, "world %" PRId64 " tick %" PRId64 ": publish to %s failed: %s",
-                ctx->world->id, ctx->tick, channel, err.internal);
+    if (!b || !s || outbox_add(b, channel, type, s, len) != BT_OK)
+        log_msg(LOGL_WARN, NULL, "publish to %s dropped: out of memory", channel);
     json_object_put(m);
 }
 
@@ -418,20 +467,78 @@ static struct json_object *intent_json(const struct tick_intent *in)
     return o;
 }
 
+/* Positions 0..n-1 ordered by (company of the item, position): the items of
+ * one company in their original order, companies ascending. */
+struct by_company {
+    int64_t company;
+    int pos;
+};
+
+static int cmp_by_company(const void *a, const void *b)
+{
+    const struct by_company *x = a, *y = b;
+
+    if (x->company != y->company)
+        return x->company < y->company ? -1 : 1;
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static struct by_company *order_by_company(struct tick_ctx *ctx, int n, bool alerts)
+{
+    struct by_company *o = n ? arena_alloc(ctx->arena, (size_t)n * sizeof(*o)) : NULL;
+    int i;
+
+    if (!o)
+        return NULL;
+    for (i = 0; i < n; i++)
+        o[i] =
+            (struct by_company){alerts ? ctx->alerts[i].company_id : ctx->intents[i].company_id, i};
+    qsort(o, (size_t)n, sizeof(*o), cmp_by_company);
+    return o;
+}
+
+static void publish_alert(struct outbox_batch *b, struct tick_ctx *ctx, const char *channel,
+                          const struct tick_alert *al)
+{
+    struct json_object *a = json_object_new_object();
+
+    json_object_object_add(a, "code", json_object_new_string(al->code));
+    json_object_object_add(a, "level", json_object_new_string(al->level));
+    if (al->detail) {
+        json_object_object_foreach(al->detail, key, val)
+        {
+            if (strcmp(key, "code") != 0 && strcmp(key, "level") != 0)
+                json_object_object_add(a, key, json_object_get(val));
+        }
+    }
+    publish_msg(b, channel, "alert", message(ctx, "alert", a));
+}
+
 /* Per-company player:update (every phase's company fields plus the outcome
  * of its intents), an alert per rejected intent and the alerts the phases
- * raised (tick_alert), on company.<cid>. */
-static void publish_companies(struct tick_ctx *ctx)
+ * raised (tick_alert), on company.<cid>.  Intents and alerts are walked in
+ * company order beside the sorted touched companies (a merge, not a scan of
+ * every intent per company). */
+static void publish_companies(struct tick_ctx *ctx, struct outbox_batch *b)
 {
+    struct by_company *oi, *oa;
     char channel[48];
-    int i, k, j;
+    int i, ki = 0, ka = 0, k;
 
     if (ctx->ntouched == 0)
         return;
     qsort(ctx->touched, (size_t)ctx->ntouched, sizeof(int64_t), cmp_i64);
+    oi = order_by_company(ctx, ctx->nintents, false);
+    oa = order_by_company(ctx, ctx->nalerts, true);
+    if ((ctx->nintents && !oi) || (ctx->nalerts && !oa)) {
+        log_msg(LOGL_WARN, NULL, "world %" PRId64 " tick %" PRId64 ": no memory to publish",
+                ctx->world->id, ctx->tick);
+        return;
+    }
     for (i = 0; i < ctx->ntouched; i++) {
         struct json_object *payload, *intents;
         int64_t cid = ctx->touched[i];
+        int first;
         size_t p;
         if (i > 0 && ctx->touched[i - 1] == cid)
             continue;
@@ -442,59 +549,71 @@ static void publish_companies(struct tick_ctx *ctx)
             if (tick_phases[p]->company)
                 tick_phases[p]->company(ctx->world->state[p], cid, payload);
         intents = json_object_new_array();
-        /* Intents are in id order, not company order: a linear scan per
-         * touched company is fine for the few a company sends per tick. */
-        for (k = 0, j = 0; k < ctx->nintents; k++)
-            if (ctx->intents[k].company_id == cid) {
-                json_object_array_add(intents, intent_json(&ctx->intents[k]));
-                j++;
-            }
+        while (ki < ctx->nintents && oi[ki].company < cid)
+            ki++;
+        for (first = ki; ki < ctx->nintents && oi[ki].company == cid; ki++)
+            json_object_array_add(intents, intent_json(&ctx->intents[oi[ki].pos]));
         json_object_object_add(payload, "intents", intents);
-        publish_msg(ctx, channel, message(ctx, "player:update", payload));
-        for (k = 0; k < ctx->nintents && j; k++) {
-            struct tick_intent *in = &ctx->intents[k];
+        publish_msg(b, channel, "player:update", message(ctx, "player:update", payload));
+        for (k = first; k < ki; k++) {
+            struct tick_intent *in = &ctx->intents[oi[k].pos];
             struct json_object *a;
-            if (in->company_id != cid || in->status != INTENT_REJECTED)
+            if (in->status != INTENT_REJECTED)
                 continue;
             a = intent_json(in);
             json_object_object_add(a, "level", json_object_new_string("warning"));
             json_object_object_add(a, "code", json_object_new_string("intent_rejected"));
-            publish_msg(ctx, channel, message(ctx, "alert", a));
+            publish_msg(b, channel, "alert", message(ctx, "alert", a));
         }
-        for (k = 0; k < ctx->nalerts; k++) {
-            const struct tick_alert *al = &ctx->alerts[k];
-            struct json_object *a;
-            if (al->company_id != cid)
-                continue;
-            a = json_object_new_object();
-            json_object_object_add(a, "code", json_object_new_string(al->code));
-            json_object_object_add(a, "level", json_object_new_string(al->level));
-            if (al->detail) {
-                json_object_object_foreach(al->detail, key, val)
-                {
-                    if (strcmp(key, "code") != 0 && strcmp(key, "level") != 0)
-                        json_object_object_add(a, key, json_object_get(val));
-                }
-            }
-            publish_msg(ctx, channel, message(ctx, "alert", a));
-        }
+        while (ka < ctx->nalerts && oa[ka].company < cid)
+            ka++;
+        for (; ka < ctx->nalerts && oa[ka].company == cid; ka++)
+            publish_alert(b, ctx, channel, &ctx->alerts[oa[ka].pos]);
     }
 }
 
+/* Builds every message of the committed tick into one batch and hands it
+ * to the publisher thread. */
 static void publish(struct tick_ctx *ctx)
 {
-    struct json_object *payload = json_object_new_object();
+    struct json_object *payload;
+    struct outbox_batch *b;
     char channel[48];
     size_t i;
 
+    if (!ctx->outbox)
+        return;
+    b = outbox_batch_new();
+    payload = json_object_new_object();
     json_object_object_add(payload, "tick", json_object_new_int64(ctx->tick));
     json_object_object_add(payload, "tick_ms", json_object_new_int(ctx->world->tick_ms));
     for (i = 0; i < tick_nphases; i++)
         if (tick_phases[i]->payload)
             tick_phases[i]->payload(ctx->world->state[i], payload);
     snprintf(channel, sizeof(channel), "world.%" PRId64, ctx->world->id);
-    publish_msg(ctx, channel, message(ctx, "tick:update", payload));
-    publish_companies(ctx);
+    publish_msg(b, channel, "tick:update", message(ctx, "tick:update", payload));
+    publish_companies(ctx, b);
+    outbox_push(ctx->outbox, b);
+}
+
+/* Debug line: where compute and commit went, per phase input/step/persist
+ * (microseconds), then the state hash and the tick record. */
+static void log_phases(const struct tick_ctx *ctx)
+{
+    char line[1024];
+    size_t i, off = 0;
+
+    if (!log_enabled(LOGL_DEBUG))
+        return;
+    line[0] = '\0';
+    for (i = 0; i < tick_nphases && off < sizeof(line); i++)
+        off += (size_t)snprintf(line + off, sizeof(line) - off,
+                                " %s %" PRId64 "/%" PRId64 "/%" PRId64, tick_phases[i]->name,
+                                ctx->phase_us[i][0], ctx->phase_us[i][1], ctx->phase_us[i][2]);
+    log_msg(LOGL_DEBUG, NULL,
+            "world %" PRId64 " tick %" PRId64 " phases_us(input/step/persist)%s hash %" PRId64
+            " record %" PRId64,
+            ctx->world->id, ctx->tick, line, ctx->hash_us, ctx->record_us);
 }
 
 static void reset_inputs(struct tick_ctx *ctx)
@@ -515,8 +634,14 @@ int tick_run(struct tick_ctx *ctx, struct bt_err *err)
 
     ctx->started_us = t0;
     reset_inputs(ctx);
-    if (!ctx->world->loaded && tick_world_load(ctx, err) != BT_OK)
-        goto fail;
+    if (!ctx->world->loaded) {
+        /* A (re)load is recovery, not the tick's work: logged, not timed in. */
+        if (tick_world_load(ctx, err) != BT_OK)
+            goto fail;
+        log_msg(LOGL_INFO, NULL, "world %" PRId64 ": loaded at tick %" PRId64 " in %" PRId64 " ms",
+                ctx->world->id, ctx->world->tick, (now_us() - t0) / 1000);
+        t0 = now_us();
+    }
     if (db_begin(ctx->db, err) != BT_OK)
         goto fail;
     rc = advance(ctx, err);
@@ -527,14 +652,20 @@ int tick_run(struct tick_ctx *ctx, struct bt_err *err)
     }
     if (rc != BT_OK || compute(ctx, err) != BT_OK)
         goto fail;
-    for (i = 0; i < tick_nphases; i++)
+    /* compute: claim, steps and hash (in memory); commit: every write. */
+    t1 = now_us();
+    ctx->compute_us = t1 - t0;
+    for (i = 0; i < tick_nphases; i++) {
+        int64_t t = now_us();
         if (tick_phases[i]->persist &&
             tick_phases[i]->persist(ctx, ctx->world->state[i], err) != BT_OK)
             goto fail;
-    t1 = now_us();
-    ctx->compute_us = t1 - t0;
+        ctx->phase_us[i][2] = now_us() - t;
+    }
+    ctx->persist_us = now_us() - t1;
     if (record(ctx, started_wall, err) != BT_OK)
         goto fail;
+    ctx->record_us = now_us() - t1 - ctx->persist_us;
     if (db_commit(ctx->db, err) != BT_OK)
         goto fail;
     t2 = now_us();
@@ -557,6 +688,7 @@ int tick_run(struct tick_ctx *ctx, struct bt_err *err)
             " commit_us %" PRId64 " publish_us %" PRId64,
             ctx->world->id, ctx->tick, ctx->nintents, ctx->compute_us, ctx->commit_us,
             ctx->publish_us);
+    log_phases(ctx);
     return BT_OK;
 fail:
     db_rollback(ctx->db);

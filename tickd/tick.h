@@ -8,7 +8,8 @@
  *   BEGIN -> fence check + advance the clock -> every phase's input()
  *   (claiming intents) -> every phase's step() (pure, deterministic) ->
  *   every phase's persist() -> tick record + snapshot row -> COMMIT ->
- *   every phase's commit() -> publish
+ *   every phase's commit() -> messages built and handed to the outbox
+ *   (sent by its thread; the tick does not wait for nginx)
  *
  * If anything fails before COMMIT returns, the transaction is rolled back
  * and the world's in-memory state is thrown away and reloaded from
@@ -28,9 +29,10 @@
 #include "db.h"
 #include "err.h"
 #include "metrics.h"
-#include "pub.h"
 
 struct json_object;
+struct outbox;
+struct outbox_batch;
 struct tick_ctx;
 
 #define TICK_MAX_PHASES 16
@@ -72,7 +74,7 @@ struct tick_intent {
 
 struct tick_ctx {
     struct db *db;
-    struct pub *pub;           /* NULL in replay */
+    struct outbox *outbox;     /* publisher (tickd/outbox.h); NULL: nothing is published */
     struct arena *arena;       /* per tick, reset after */
     struct metrics *metrics;
     struct tick_metrics *tm;
@@ -83,7 +85,14 @@ struct tick_ctx {
     int64_t tick;              /* the tick being computed */
     int64_t lateness_us;       /* how late this tick started */
     int64_t started_us;
+    /* compute: claim, steps, hash; commit: persist, record, COMMIT;
+     * publish: building the messages (sent by the outbox thread) */
     int64_t compute_us, commit_us, publish_us;
+    int64_t persist_us; /* the persist part of commit */
+    /* where the time went (debug line): per phase input/step/persist, the
+     * state hash and the tick record inside compute/commit */
+    int64_t phase_us[TICK_MAX_PHASES][3];
+    int64_t hash_us, record_us;
     char time_iso[40];         /* wall-clock time of the commit */
     /* inputs of this tick, in apply order */
     struct tick_intent *intents;
@@ -170,6 +179,19 @@ void tick_alert(struct tick_ctx *ctx, int64_t company_id, const char *code, cons
  * length-prefixed strings, so that field boundaries are unambiguous. */
 void tick_hash_i64(crypto_generichash_state *h, int64_t v);
 void tick_hash_str(crypto_generichash_state *h, const char *s);
+/* Order-independent digest of a set of entities (AdHash style): each
+ * entity's fields are folded into two 64-bit words with the SplitMix64
+ * finaliser and the words of all entities are summed, so an entity can be
+ * added or taken out without rehashing the others.  It detects divergence
+ * between two runs; it is not meant to resist a forger. */
+struct tick_lanes {
+    uint64_t a, b;
+};
+void tick_lanes_add(struct tick_lanes *l, const int64_t *v, int n);
+void tick_lanes_sub(struct tick_lanes *l, const int64_t *v, int n);
+/* Packs the bytes of s (length first) into v[n..], returns the new n;
+ * v must have room for 1 + strlen(s) / 8 + 1 more words. */
+int tick_lanes_str(int64_t *v, int n, const char *s);
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void tick_hex(const uint8_t *b, size_t n, char *out);
 

@@ -54,7 +54,12 @@ DB_STMT(q_wm_region_def,
         "mean_temp_mc, grid_reliability_bp, arid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
         "ON CONFLICT (id) DO UPDATE SET name = $2, climate = $3, base_price_uusd = $4, "
         "price_cap_uusd = $5, utc_offset_min = $6, mean_temp_mc = $7, grid_reliability_bp = $8, "
-        "arid = $9");
+        "arid = $9 WHERE (regions.name, regions.climate, regions.base_price_uusd, "
+        "regions.price_cap_uusd, regions.utc_offset_min, regions.mean_temp_mc, "
+        "regions.grid_reliability_bp, regions.arid) IS DISTINCT FROM (EXCLUDED.name, "
+        "EXCLUDED.climate, EXCLUDED.base_price_uusd, EXCLUDED.price_cap_uusd, "
+        "EXCLUDED.utc_offset_min, EXCLUDED.mean_temp_mc, EXCLUDED.grid_reliability_bp, "
+        "EXCLUDED.arid)");
 DB_STMT(q_wm_state_new, "INSERT INTO world_state (world_id) VALUES ($1) ON CONFLICT DO NOTHING");
 DB_STMT(q_wm_regions_new, "INSERT INTO region_state (world_id, region_id) SELECT $1, id "
                           "FROM regions ON CONFLICT DO NOTHING");

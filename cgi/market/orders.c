@@ -8,7 +8,8 @@
  * price band, leverage, reduce-only, self-trade, worst-case funds) against
  * the last committed state read in ONE query (instrument, fair value,
  * balances, what the caller's live orders reserve, its position and its
- * own best limits).  Each broken rule is its own 400 field error.  The
+ * own best limits; balances through company_balance(), which adds mining
+ * results not yet settled into the ledger).  Each broken rule is its own 400 field error.  The
  * intent is then recorded (lib/intent.c: Idempotency-Key, one INSERT) and
  * answered 202.  tickd's check is authoritative: orders queued but not yet
  * applied are not counted here.
@@ -33,8 +34,7 @@
 
 DB_STMT(q_precheck,
         "SELECT i.id, i.kind, i.is_call, i.strike, i.expiry_s, i.open, i.mark, m.fair, "
-        "(SELECT balance FROM ledger_accounts WHERE company_id = $2 AND currency = 'usd'), "
-        "(SELECT balance FROM ledger_accounts WHERE company_id = $2 AND currency = 'btc'), "
+        "company_balance($2, 'usd'), company_balance($2, 'btc'), "
         "o.res_usd, o.res_btc, o.max_buy, o.min_sell, "
         "(SELECT qty FROM market_positions p WHERE p.world_id = m.world_id AND p.account = $2 "
         "AND p.instr_id = i.id) "

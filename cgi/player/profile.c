@@ -15,13 +15,13 @@
 #include <string.h>
 
 /* The account and, for the owner or an admin, in the same round trip: the
- * usd and btc balances (NULL before the company is opened) and the asset
+ * usd and btc balances (NULL before the company is opened; company_balance()
+ * adds the mining results not yet settled into the ledger, 0011) and the asset
  * counts (sites, rigs, hashrate of the last tick).  Written only by tickd,
  * read here as of its last commit. */
 DB_STMT(q_private,
         "SELECT " ACCOUNT_COLUMNS ", "
-        "(SELECT balance FROM ledger_accounts WHERE company_id = c.id AND currency = 'usd'), "
-        "(SELECT balance FROM ledger_accounts WHERE company_id = c.id AND currency = 'btc'), "
+        "company_balance(c.id, 'usd'), company_balance(c.id, 'btc'), "
         "(SELECT count(*) FROM sites WHERE company_id = c.id), "
         "(SELECT coalesce(sum(g.count), 0) FROM site_rigs g JOIN sites s ON s.id = g.site_id "
         "WHERE s.company_id = c.id), "

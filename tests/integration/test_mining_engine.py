@@ -49,9 +49,8 @@ def add_rigs(p, site, model, count):
 
 
 def btc(p):
-    rows = p.stack.sql("SELECT balance FROM ledger_accounts WHERE company_id = %s AND "
-                       "currency = 'btc'", (p.cid,))
-    return rows[0][0] if rows else None
+    # The current balance: settled ledger plus the results since (0011).
+    return p.stack.sql("SELECT company_balance(%s, 'btc')", (p.cid,))[0][0]
 
 
 def set_params(stack, wid, admin, params):
@@ -90,20 +89,31 @@ def test_site_gets_its_shape_and_rigs_mine_per_the_ledger_and_the_formula(stack)
     assert exact * (1 - 1e-3) - 1 <= sats <= exact + 1, (sats, exact)
     assert hash_ghs <= 10 * S21["hash"]
 
-    # Ledger, balances and history agree, to the satoshi and the micro-dollar.
+    # Ledger, balances and history agree, to the satoshi and the micro-dollar:
+    # the entries hold every tick up to the company's last settlement, the
+    # history rows after it are the rest (accrued postings, 0011).
     stack.wait_for(lambda: btc(p) > 0, what="BTC credited")
-    bal, hist_sat, hist_usd, hist_credit, reward, energy = stack.sql(
-        "SELECT (SELECT balance FROM ledger_accounts WHERE company_id = %(c)s AND currency = 'btc'), "
-        "(SELECT sum(mined_sat) FROM mining_history WHERE company_id = %(c)s), "
-        "(SELECT sum(energy_uusd) FROM mining_history WHERE company_id = %(c)s), "
-        "(SELECT sum(credit_uusd) FROM mining_history WHERE company_id = %(c)s), "
-        "(SELECT coalesce(sum(amount), 0) FROM ledger_entries e JOIN ledger_accounts a ON "
-        " a.id = e.credit_account WHERE a.company_id = %(c)s AND e.kind = 'mining.reward'), "
-        "(SELECT coalesce(sum(amount), 0) FROM ledger_entries e JOIN ledger_accounts a ON "
-        " a.id = e.debit_account WHERE a.company_id = %(c)s AND e.kind = 'mining.energy')",
-        {"c": p.cid})[0]
-    assert bal == hist_sat == reward > 0
-    assert hist_usd == energy > 0 and hist_credit == 0
+    bal, settled_bal, hist_sat, hist_usd, hist_credit, reward, energy, open_sat, open_usd = \
+        stack.sql(
+            "WITH s AS (SELECT coalesce((SELECT tick FROM ledger_accrual_settled WHERE "
+            "company_id = %(c)s), -1) AS t) "
+            "SELECT company_balance(%(c)s, 'btc'), "
+            "(SELECT balance FROM ledger_accounts WHERE company_id = %(c)s AND currency = 'btc'), "
+            "(SELECT sum(mined_sat) FROM mining_history WHERE company_id = %(c)s), "
+            "(SELECT sum(energy_uusd) FROM mining_history WHERE company_id = %(c)s), "
+            "(SELECT sum(credit_uusd) FROM mining_history WHERE company_id = %(c)s), "
+            "(SELECT coalesce(sum(amount), 0) FROM ledger_entries e JOIN ledger_accounts a ON "
+            " a.id = e.credit_account WHERE a.company_id = %(c)s AND e.kind = 'mining.reward'), "
+            "(SELECT coalesce(sum(amount), 0) FROM ledger_entries e JOIN ledger_accounts a ON "
+            " a.id = e.debit_account WHERE a.company_id = %(c)s AND e.kind = 'mining.energy'), "
+            "(SELECT coalesce(sum(mined_sat), 0) FROM mining_history, s WHERE company_id = %(c)s "
+            " AND tick > s.t), "
+            "(SELECT coalesce(sum(energy_uusd), 0) FROM mining_history, s WHERE "
+            " company_id = %(c)s AND tick > s.t)",
+            {"c": p.cid})[0]
+    assert bal == hist_sat == reward + open_sat > 0
+    assert settled_bal == reward
+    assert hist_usd == energy + open_usd > 0 and hist_credit == 0
 
     # Reads: the site's live view, its rigs, the player's assets and history.
     s = p.stack.get(f"/site/{site}", headers=p.h).json()
@@ -231,7 +241,9 @@ def test_rig_orders_are_checked_and_owned(stack):
 
 
 def books(stack, cid):
-    """The company's USD balance and what moved it, read in one snapshot."""
+    """The company's settled USD balance and the entries that moved it, read in
+    one snapshot (mining results since the last settlement are not in either,
+    0011)."""
     return stack.sql(
         "SELECT (SELECT balance FROM ledger_accounts WHERE company_id = %(c)s AND "
         "currency = 'usd'), " + ", ".join(
@@ -327,10 +339,18 @@ def test_energy_contracts_and_demand_response_credit(stack, mine_world):
         timeout=30, what="a curtailed tick")
     tick, credit, hash_ghs, sats, energy = row
     assert hash_ghs == 0 and sats == 0 and energy == 0
-    paid = stack.sql("SELECT e.amount FROM ledger_entries e JOIN ledger_accounts a ON "
-                     "a.id = e.credit_account WHERE a.company_id = %s AND e.kind = "
-                     "'mining.dr_credit' AND e.tick = %s", (p.cid, tick))
-    assert paid == [(credit,)]
+    # The credit reaches ledger_entries at the company's next settlement
+    # (within 10 ticks, accrued postings): the credit entries then add up to
+    # the credited history up to that settlement.
+    upto = stack.wait_for(lambda: (stack.sql(
+        "SELECT tick FROM ledger_accrual_settled WHERE company_id = %s AND tick >= %s",
+        (p.cid, tick)) or [None])[0], timeout=30, what="the credit settled")[0]
+    paid, hist = stack.sql(
+        "SELECT (SELECT coalesce(sum(e.amount), 0) FROM ledger_entries e JOIN ledger_accounts a "
+        "ON a.id = e.credit_account WHERE a.company_id = %(c)s AND e.kind = 'mining.dr_credit'), "
+        "(SELECT coalesce(sum(credit_uusd), 0) FROM mining_history WHERE company_id = %(c)s AND "
+        "tick <= %(t)s)", {"c": p.cid, "t": upto})[0]
+    assert paid == hist >= credit > 0
 
 
 def test_a_company_that_cannot_pay_energy_is_throttled_never_negative(stack, mine_world):
@@ -355,6 +375,7 @@ def test_a_company_that_cannot_pay_energy_is_throttled_never_negative(stack, min
     # a tick's full energy bill is far below a cent here).
     assert 0 <= cash - energy < 10_000
     assert bal >= 0 and bal == grant - build - rigs - paid + credit
+    assert stack.sql("SELECT company_balance(%s, 'usd')", (p.cid,))[0][0] >= 0
 
 
 def private_events(stack, p):
@@ -448,7 +469,7 @@ def test_replay_bit_for_bit_with_mining(stack, mine_world):
     assert v.returncode == 0, v.stdout + v.stderr
     assert "every hash matches" in v.stdout
     full = stack.sql("SELECT max(tick) FROM tick_snapshots WHERE world_id = %s AND "
-                     "full_state IS NOT NULL AND tick <= %s AND full_state ? 'mining'",
+                     "full_state IS NOT NULL AND tick <= %s AND full_state::jsonb ? 'mining'",
                      (wid, start))[0][0]
     assert full is not None
     r = tickd(stack, "replay", "--world", str(wid), "--from", str(full), "--to", str(last))

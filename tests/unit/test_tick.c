@@ -120,6 +120,9 @@ static void first_in_order_gets_the_money(void **st)
     l = tick_state(&f.ctx, &tick_phase_ledger);
     s = tick_state(&f.ctx, &tick_phase_sites);
     assert_int_equal(ledger_balance(l, 4, LEDGER_USD), 400);
+    assert_int_equal(sites_count(s, 4), 1);
+    assert_non_null(sites_find(s, 4, 20));
+    sites_settle(s);
     assert_int_equal(s->n, 1);
     assert_int_equal(s->v[0].id, 20);
     assert_int_equal(s->v[0].created_tick, 11);
