@@ -79,8 +79,8 @@ int lease_acquire(struct rds *r, struct arena *a, int64_t world, const char *me,
     return BT_OK;
 }
 
-static int run1(struct rds *r, struct arena *a, struct rds_script *s, const char *key,
-                int nargs, const char **args, struct bt_err *err)
+static int run1(struct rds *r, struct arena *a, struct rds_script *s, const char *key, int nargs,
+                const char **args, struct bt_err *err)
 {
     const char *keys[1] = {key};
 
@@ -89,8 +89,7 @@ static int run1(struct rds *r, struct arena *a, struct rds_script *s, const char
     return rds_eval(r, a, s, 1, keys, nargs, args, err) ? BT_OK : BT_ERR;
 }
 
-int lease_release(struct rds *r, struct arena *a, int64_t world, const char *me,
-                  struct bt_err *err)
+int lease_release(struct rds *r, struct arena *a, int64_t world, const char *me, struct bt_err *err)
 {
     const char *args[1] = {me};
 

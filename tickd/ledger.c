@@ -22,8 +22,10 @@
 #define LEDGER_MAX_GRANT 1000000000000000LL /* 1e9 USD in micro-dollars */
 
 static const char *const sys_names[LEDGER_NSYS] = {
-    "company", "starting_grant", "admin_grant", "mining", "energy", "purchases", "fees",
-    "insurance", "market_makers", "market_fees", "market_insurance", "market_clearing",
+    "company",     "starting_grant",   "admin_grant",
+    "mining",      "energy",           "purchases",
+    "fees",        "insurance",        "market_makers",
+    "market_fees", "market_insurance", "market_clearing",
 };
 static const char *const cur_names[LEDGER_NCUR] = {"usd", "btc"};
 
@@ -119,8 +121,7 @@ struct ledger_account *ledger_find(const struct ledger *l, int sys, int64_t comp
     return found ? &l->acc[i] : NULL;
 }
 
-int ledger_add(struct ledger *l, int sys, int64_t company, int cur, int64_t balance,
-               int64_t db_id)
+int ledger_add(struct ledger *l, int sys, int64_t company, int cur, int64_t balance, int64_t db_id)
 {
     bool found;
     size_t i;
@@ -300,7 +301,7 @@ static int move(struct ledger *l, int from_sys, int64_t from_company, int to_sys
         l->pend = g;
         l->pcap = cap;
     }
-    l->pend[l->npend++] = (struct ledger_entry){from_sys, to_sys, cur, from_company,
+    l->pend[l->npend++] = (struct ledger_entry){from_sys,   to_sys, cur,       from_company,
                                                 to_company, amount, intent_id, kind};
     from->balance -= amount;
     to->balance += amount;

@@ -20,8 +20,8 @@
  * any tick where another entry debits an account of the company into which
  * an unsettled amount was credited.  So the database balance of an account
  * is never below its true balance when a debit meets it (never below zero):
- * it is the true balance plus the unsettled debits minus nothing.  Until then the per-tick amounts live in the phase
- * that accrued them, committed with their tick (mining_history), and
+ * it is the true balance plus the unsettled debits minus nothing.  Until then the per-tick amounts
+ * live in the phase that accrued them, committed with their tick (mining_history), and
  * ledger_accrual_settled says up to which tick a company's accruals are in
  * the entries: company_balance() in SQL adds the rest (0011), and the
  * accruing phase gives them back at load (ledger_restore_accrued).
@@ -59,11 +59,11 @@ enum ledger_sys {
 };
 
 struct ledger_account {
-    int sys;          /* enum ledger_sys */
-    int64_t company;  /* 0 for system accounts */
-    int cur;          /* enum ledger_cur */
+    int sys;         /* enum ledger_sys */
+    int64_t company; /* 0 for system accounts */
+    int cur;         /* enum ledger_cur */
     int64_t balance;
-    int64_t db_id;    /* 0 until persisted */
+    int64_t db_id; /* 0 until persisted */
 };
 
 #define LEDGER_SETTLE_EVERY 10 /* ticks between settlements of a company's accruals */
@@ -84,7 +84,7 @@ struct ledger {
     int64_t world_id;
     struct ledger_account *acc; /* sorted by (sys, company, cur) */
     size_t n, cap;
-    struct ledger_entry *pend;  /* this tick's entries, in order */
+    struct ledger_entry *pend; /* this tick's entries, in order */
     size_t npend, pcap;
     struct ledger_accrued *accr; /* open addressing by key; cap a power of two */
     size_t naccr, accr_cap;
@@ -110,8 +110,7 @@ bool ledger_is_house(int sys);
 struct ledger_account *ledger_find(const struct ledger *l, int sys, int64_t company, int cur);
 
 /* Adds an account (BT_ERR if it exists or memory runs out). */
-int ledger_add(struct ledger *l, int sys, int64_t company, int cur, int64_t balance,
-               int64_t db_id);
+int ledger_add(struct ledger *l, int sys, int64_t company, int cur, int64_t balance, int64_t db_id);
 
 /* Opens both accounts of a company (BT_ERR if already open). */
 int ledger_open_company(struct ledger *l, int64_t company);

@@ -46,11 +46,11 @@
 #define BT_VERSION "dev"
 #endif
 
-#define MAX_WORLDS 64
-#define ASSIGN_MS 200
+#define MAX_WORLDS      64
+#define ASSIGN_MS       200
 #define LEASE_INTERVALS 2
-#define LEASE_MIN_MS 1000
-#define MEMBER_TTL_MS 3000
+#define LEASE_MIN_MS    1000
+#define MEMBER_TTL_MS   3000
 #define OUTBOX_DRAIN_MS 5000 /* at exit: time to send what is queued */
 
 struct tickd {
@@ -119,8 +119,8 @@ static void add_world(struct tickd *td, int64_t id, int tick_ms, int64_t token)
     td->worlds[k].fence = token;
     sched_init(&td->sched[k], sched_now_ns(), (int64_t)tick_ms * 1000000);
     tick_metrics_init(&td->tm[k], td->metrics, id);
-    log_msg(LOGL_INFO, NULL, "world %" PRId64 ": taken with fencing token %" PRId64
-            ", every %d ms", id, token, tick_ms);
+    log_msg(LOGL_INFO, NULL, "world %" PRId64 ": taken with fencing token %" PRId64 ", every %d ms",
+            id, token, tick_ms);
 }
 
 /* One assignment pass (see the comment atop this file). */
@@ -180,7 +180,8 @@ static void assign_worlds(struct tickd *td)
             continue;
         err_clear(&err);
         if (lease_acquire(&td->rds, &td->arena, id, td->me, lease_ms((int)db_i64(r, i, 1)), &tok,
-                          &err) != BT_OK || tok == 0)
+                          &err) != BT_OK ||
+            tok == 0)
             continue;
         if (tok <= db_i64(r, i, 2)) {
             /* Redis lost its counter: lift it above the committed fence and

@@ -888,14 +888,15 @@ static json_object *spec_json(const struct market_spec *s)
 }
 
 /* The scalar parameters, in one table for both directions. */
+// clang-format off
 #define PARAM_FIELDS(X)                                                                            \
-    X(lev_max)                                                                                     \
-    X(mmr_ppm) X(call_ppm) X(funding_interval_s) X(interest_ppm) X(premium_clamp_ppm)              \
-        X(funding_cap_ppm) X(mm_levels) X(mm_half_spread_ppm) X(mm_depth) X(mm_ref_vol_ppm)        \
-            X(mm_skew_ppm_per_btc) X(mm_skew_max_ppm) X(opt_mm_levels) X(opt_half_spread_ppm)      \
-                X(opt_mm_depth) X(opt_expiry_interval_s) X(opt_expiries) X(opt_strikes)            \
-                    X(opt_strike_step_ppm) X(opt_strike_round) X(opt_rate_ppm) X(opt_min_life_s)   \
-                        X(order_ttl_s)
+    X(lev_max) X(mmr_ppm) X(call_ppm) X(funding_interval_s) X(interest_ppm)                        \
+    X(premium_clamp_ppm) X(funding_cap_ppm) X(mm_levels) X(mm_half_spread_ppm) X(mm_depth)         \
+    X(mm_ref_vol_ppm) X(mm_skew_ppm_per_btc) X(mm_skew_max_ppm) X(opt_mm_levels)                   \
+    X(opt_half_spread_ppm) X(opt_mm_depth) X(opt_expiry_interval_s) X(opt_expiries)                \
+    X(opt_strikes) X(opt_strike_step_ppm) X(opt_strike_round) X(opt_rate_ppm) X(opt_min_life_s)    \
+    X(order_ttl_s)
+// clang-format on
 
 static json_object *params_json(const struct market_params *p)
 {

@@ -73,8 +73,8 @@ struct mining_model {
 };
 
 struct mining_cooling_type {
-    char id[16];     /* "air", "hydro", "immersion" */
-    int32_t pue_ppm; /* facility power / IT power at nominal heat */
+    char id[16];             /* "air", "hydro", "immersion" */
+    int32_t pue_ppm;         /* facility power / IT power at nominal heat */
     int32_t wear_ppm;        /* wear-rate multiplier */
     int32_t hazard_ppm;      /* failure-rate multiplier */
     int32_t heat_sens_ppm;   /* how much regional heat reaches the rigs */

@@ -215,8 +215,9 @@ int64_t mining_energy_estimate(const struct mining_contract *c, int64_t tick, in
     if (on)
         covered = power_w < c->capacity_w ? power_w : c->capacity_w;
     /* W x uusd/kWh x s / (1000 W/kW x 3600 s/h) */
-    num = ((__int128)covered * (on ? c->price_uusd_kwh : 0) + (__int128)(power_w - covered) * spot) *
-          tick_secs;
+    num =
+        ((__int128)covered * (on ? c->price_uusd_kwh : 0) + (__int128)(power_w - covered) * spot) *
+        tick_secs;
     return (int64_t)((num + 3600000 - 1) / 3600000);
 }
 

@@ -527,8 +527,8 @@ int mining_catalog_from_json(struct mining_catalog *c, struct json_object *j, st
     for (int i = 0; i < MINING_NCONTRACT; i++) {
         if (!ints_in(json_object_array_get_idx(a, (size_t)i), v, 5))
             return err_internal(err, "mining catalog snapshot: bad terms %d", i);
-        c->terms[i] = (struct mining_contract_terms){(int32_t)v[0], (int32_t)v[1], (int32_t)v[2],
-                                                     v[3], v[4]};
+        c->terms[i] =
+            (struct mining_contract_terms){(int32_t)v[0], (int32_t)v[1], (int32_t)v[2], v[3], v[4]};
     }
     if (!json_object_object_get_ex(j, "params", &x) || !ints_in(x, v, 5))
         return err_internal(err, "mining catalog snapshot: bad params");

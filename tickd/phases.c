@@ -16,26 +16,18 @@
 #include "world_phase.h"
 
 const struct tick_phase *const tick_phases[] = {
-    &tick_phase_ledger,
-    &tick_phase_sites,
-    &tick_phase_intents,
-    &tick_phase_world, /* price, network, regions, events */
-    &tick_phase_mining, /* rigs, energy, yield (reads the world) */
+    &tick_phase_ledger,  &tick_phase_sites,
+    &tick_phase_intents, &tick_phase_world, /* price, network, regions, events */
+    &tick_phase_mining,                     /* rigs, energy, yield (reads the world) */
     &tick_phase_market, /* batch auctions, funding, liquidations (reads the world) */
     /* company processes (research) */
 };
 const size_t tick_nphases = BT_ARRAY_LEN(tick_phases);
 
 const struct intent_kind *const intent_kinds[] = {
-    &intent_company_open,
-    &intent_site_create,
-    &intent_site_rig_add,
-    &intent_site_rig_remove,
-    &intent_site_rig_firmware,
-    &intent_site_maintenance,
-    &intent_site_energy_contract,
-    &intent_site_energy_cancel,
-    &intent_market_trade,
+    &intent_company_open,         &intent_site_create,        &intent_site_rig_add,
+    &intent_site_rig_remove,      &intent_site_rig_firmware,  &intent_site_maintenance,
+    &intent_site_energy_contract, &intent_site_energy_cancel, &intent_market_trade,
     &intent_market_cancel,
 };
 const size_t intent_nkinds = BT_ARRAY_LEN(intent_kinds);

@@ -50,8 +50,8 @@ static bool json_differs(struct json_object *a, struct json_object *b, char *pat
             return true;
         for (i = 0; i < na; i++) {
             snprintf(path + len, n - len, "[%zu]", i);
-            if (json_differs(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i),
-                             path, n))
+            if (json_differs(json_object_array_get_idx(a, i), json_object_array_get_idx(b, i), path,
+                             n))
                 return true;
         }
         path[len] = '\0';
@@ -110,8 +110,8 @@ static bool same_tick(const struct tick_ctx *ctx, const char *ih, const char *sh
         }
     tick_hex(ctx->state_hash, TICK_HASH_BYTES, got);
     if (strcmp(got, sh) != 0) {
-        fprintf(out, "divergence at tick %" PRId64 ": state hash %s, recorded %s\n", ctx->tick,
-                got, sh);
+        fprintf(out, "divergence at tick %" PRId64 ": state hash %s, recorded %s\n", ctx->tick, got,
+                sh);
         explain(ctx, out);
         return false;
     }

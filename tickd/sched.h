@@ -20,10 +20,10 @@
 
 struct sched {
     int64_t interval_ns;
-    int64_t next_ns;      /* deadline of the next tick */
-    bool caught_up_once;  /* the previous tick already started without waiting */
-    uint64_t overruns;    /* ticks that finished after the following deadline */
-    uint64_t skipped;     /* grid slots dropped by re-anchoring */
+    int64_t next_ns;     /* deadline of the next tick */
+    bool caught_up_once; /* the previous tick already started without waiting */
+    uint64_t overruns;   /* ticks that finished after the following deadline */
+    uint64_t skipped;    /* grid slots dropped by re-anchoring */
 };
 
 int64_t sched_now_ns(void);

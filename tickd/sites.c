@@ -343,8 +343,8 @@ static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
         return BT_ERR;
     for (i = 0; i < PQntuples(r); i++) {
         struct site st;
-        if (fill_site(&st, db_i64(r, i, 0), db_i64(r, i, 1), db_str(r, i, 2),
-                      (int)db_i64(r, i, 3), db_str(r, i, 4), db_str(r, i, 5), db_i64(r, i, 6),
+        if (fill_site(&st, db_i64(r, i, 0), db_i64(r, i, 1), db_str(r, i, 2), (int)db_i64(r, i, 3),
+                      db_str(r, i, 4), db_str(r, i, 5), db_i64(r, i, 6),
                       db_i64(r, i, 7)) != BT_OK ||
             insert(s, &st) != BT_OK)
             return err_internal(err, "site %s cannot be loaded", db_str(r, i, 0));
@@ -562,8 +562,8 @@ static int apply_create(struct tick_ctx *ctx, struct tick_intent *in, char *reas
         snprintf(reason, n, "site cannot be stored");
         return BT_ERR;
     }
-    if (cost > 0 && ledger_move(l, LEDGER_COMPANY, in->company_id, LEDGER_PURCHASES, 0,
-                                LEDGER_USD, cost, "site.build", in->id, reason, n) != BT_OK)
+    if (cost > 0 && ledger_move(l, LEDGER_COMPANY, in->company_id, LEDGER_PURCHASES, 0, LEDGER_USD,
+                                cost, "site.build", in->id, reason, n) != BT_OK)
         return BT_ERR;
     st.is_new = true;
     if (sites_find(s, st.company_id, st.id))

@@ -15,12 +15,12 @@
 #define SITES_MAX_COST_PARTS 64
 
 struct site {
-    int64_t id;          /* the id of the intent that built it */
+    int64_t id; /* the id of the intent that built it */
     int64_t company_id;
-    int64_t build_cost;  /* micro-dollars */
+    int64_t build_cost; /* micro-dollars */
     int64_t created_tick;
     int grid_tier;
-    bool is_new;         /* not yet persisted */
+    bool is_new; /* not yet persisted */
     char region[16];
     char cooling[16];
     char name[4 * SITE_NAME_MAX + 1];

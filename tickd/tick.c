@@ -460,8 +460,8 @@ static struct json_object *intent_json(const struct tick_intent *in)
 
     json_object_object_add(o, "intent_id", json_object_new_int64(in->id));
     json_object_object_add(o, "kind", json_object_new_string(in->kind));
-    json_object_object_add(o, "status", json_object_new_string(
-                                            in->status == INTENT_APPLIED ? "applied" : "rejected"));
+    json_object_object_add(
+        o, "status", json_object_new_string(in->status == INTENT_APPLIED ? "applied" : "rejected"));
     if (in->status == INTENT_REJECTED)
         json_object_object_add(o, "reason", json_object_new_string(in->reason));
     return o;

@@ -35,10 +35,10 @@ struct outbox;
 struct outbox_batch;
 struct tick_ctx;
 
-#define TICK_MAX_PHASES 16
+#define TICK_MAX_PHASES  16
 #define TICK_MAX_INTENTS 20000 /* claimed per tick; the rest wait for the next */
-#define TICK_HASH_BYTES 32
-#define TICK_REASON_LEN 160
+#define TICK_HASH_BYTES  32
+#define TICK_REASON_LEN  160
 
 struct tick_metrics {
     struct metrics_hist total, compute, commit, publish, lateness;
@@ -47,13 +47,13 @@ struct tick_metrics {
 
 struct world {
     int64_t id;
-    int64_t tick;        /* last committed tick (of the in-memory state) */
+    int64_t tick; /* last committed tick (of the in-memory state) */
     int64_t seed;
     int tick_ms;
     char name[64];
-    int64_t fence;       /* fencing token held for this world (0 = none) */
-    bool loaded;         /* state[] is valid */
-    bool snapshot_due;   /* store a full snapshot at the next commit */
+    int64_t fence;                /* fencing token held for this world (0 = none) */
+    bool loaded;                  /* state[] is valid */
+    bool snapshot_due;            /* store a full snapshot at the next commit */
     void *state[TICK_MAX_PHASES]; /* per phase, owned by the phase */
 };
 
@@ -64,8 +64,8 @@ struct tick_intent {
     int64_t id;
     int64_t company_id;
     const char *kind;
-    const char *args_text;     /* canonical jsonb text, hashed as input */
-    struct json_object *args;  /* parsed args (NULL if unparsable) */
+    const char *args_text;    /* canonical jsonb text, hashed as input */
+    struct json_object *args; /* parsed args (NULL if unparsable) */
     const char *request_id;
     enum intent_status status;
     char reason[TICK_REASON_LEN];
@@ -74,16 +74,16 @@ struct tick_intent {
 
 struct tick_ctx {
     struct db *db;
-    struct outbox *outbox;     /* publisher (tickd/outbox.h); NULL: nothing is published */
-    struct arena *arena;       /* per tick, reset after */
+    struct outbox *outbox; /* publisher (tickd/outbox.h); NULL: nothing is published */
+    struct arena *arena;   /* per tick, reset after */
     struct metrics *metrics;
     struct tick_metrics *tm;
     struct world *world;
     int threads;
     int snapshot_every;
-    bool replay;               /* recompute only: inputs from the record, no writes */
-    int64_t tick;              /* the tick being computed */
-    int64_t lateness_us;       /* how late this tick started */
+    bool replay;         /* recompute only: inputs from the record, no writes */
+    int64_t tick;        /* the tick being computed */
+    int64_t lateness_us; /* how late this tick started */
     int64_t started_us;
     /* compute: claim, steps, hash; commit: persist, record, COMMIT;
      * publish: building the messages (sent by the outbox thread) */
@@ -93,7 +93,7 @@ struct tick_ctx {
      * state hash and the tick record inside compute/commit */
     int64_t phase_us[TICK_MAX_PHASES][3];
     int64_t hash_us, record_us;
-    char time_iso[40];         /* wall-clock time of the commit */
+    char time_iso[40]; /* wall-clock time of the commit */
     /* inputs of this tick, in apply order */
     struct tick_intent *intents;
     int nintents;
@@ -110,8 +110,8 @@ struct tick_ctx {
 /* An alert for a company's private channel (see tick_alert). */
 struct tick_alert {
     int64_t company_id;
-    const char *code;          /* static string, e.g. "rig_failure" */
-    const char *level;         /* "info", "warning" or "critical" */
+    const char *code;           /* static string, e.g. "rig_failure" */
+    const char *level;          /* "info", "warning" or "critical" */
     struct json_object *detail; /* owned by the tick's arena */
 };
 
@@ -140,8 +140,7 @@ struct tick_phase {
     void (*company)(const void *state, int64_t company_id, struct json_object *payload);
     /* Full snapshot of the state and back (replay starts from it). */
     struct json_object *(*to_json)(const void *state);
-    int (*from_json)(struct tick_ctx *ctx, void **state, struct json_object *j,
-                     struct bt_err *err);
+    int (*from_json)(struct tick_ctx *ctx, void **state, struct json_object *j, struct bt_err *err);
     void (*free)(void *state);
 };
 

@@ -57,8 +57,7 @@ static struct json_object *to_json(const void *state)
     return world_model_to_json(state);
 }
 
-static int from_json(struct tick_ctx *ctx, void **state, struct json_object *j,
-                     struct bt_err *err)
+static int from_json(struct tick_ctx *ctx, void **state, struct json_object *j, struct bt_err *err)
 {
     struct world_model *wm = calloc(1, sizeof(*wm));
 

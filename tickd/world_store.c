@@ -46,9 +46,8 @@ DB_STMT(q_wm_params_replay,
         "WHERE a.world_id = $1 AND a.tick = $2");
 DB_STMT(q_wm_params_changed,
         "SELECT version FROM world_params_applied WHERE world_id = $1 AND tick = $2");
-DB_STMT(q_wm_claimed,
-        "SELECT id, kind, COALESCE(pct_bp, 0), event_type, region FROM world_shocks "
-        "WHERE world_id = $1 AND applied_tick = $2 ORDER BY id");
+DB_STMT(q_wm_claimed, "SELECT id, kind, COALESCE(pct_bp, 0), event_type, region FROM world_shocks "
+                      "WHERE world_id = $1 AND applied_tick = $2 ORDER BY id");
 DB_STMT(q_wm_region_def,
         "INSERT INTO regions (id, name, climate, base_price_uusd, price_cap_uusd, utc_offset_min, "
         "mean_temp_mc, grid_reliability_bp, arid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
@@ -290,8 +289,8 @@ static int save_new_events(const struct world_model *wm, int64_t tick, struct db
 }
 
 /* The tick's public figures (world_ticks, see 0008). */
-static int save_tick_row(const struct world_model *wm, int64_t tick, struct db *db,
-                         struct arena *a, struct bt_err *err)
+static int save_tick_row(const struct world_model *wm, int64_t tick, struct db *db, struct arena *a,
+                         struct bt_err *err)
 {
     char prices[WORLD_NREGIONS * 40 + 4], events[WORLD_MAX_EVENTS * 21 + 4];
     size_t n = 0, m = 0;

@@ -43,8 +43,8 @@ static void grant_then_spend_keeps_every_invariant(void **st)
     assert_int_equal(ledger_move(&l, LEDGER_STARTING_GRANT, 0, LEDGER_COMPANY, 7, LEDGER_USD, 1000,
                                  "grant", 1, why, sizeof(why)),
                      BT_OK);
-    assert_int_equal(ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_PURCHASES, 0, LEDGER_USD, 400,
-                                 "buy", 2, why, sizeof(why)),
+    assert_int_equal(ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_PURCHASES, 0, LEDGER_USD, 400, "buy",
+                                 2, why, sizeof(why)),
                      BT_OK);
     assert_int_equal(ledger_balance(&l, 7, LEDGER_USD), 600);
     assert_int_equal(ledger_balance(&l, 7, LEDGER_BTC), 0);
@@ -77,9 +77,9 @@ static void refused_moves_change_nothing(void **st)
     assert_int_equal(ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_COMPANY, 9, LEDGER_USD, 1, "x", 5,
                                  why, sizeof(why)),
                      BT_ERR); /* no such account */
-    assert_int_equal(ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_FEES, 0, LEDGER_USD, 0, "x", 6, why,
-                                 sizeof(why)),
-                     BT_ERR);
+    assert_int_equal(
+        ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_FEES, 0, LEDGER_USD, 0, "x", 6, why, sizeof(why)),
+        BT_ERR);
     assert_int_equal(ledger_balance(&l, 7, LEDGER_USD), 100);
     assert_int_equal(l.npend, 1);
     assert_true(ledger_check(&l, why, sizeof(why)));
@@ -160,8 +160,8 @@ static void market_house_accounts_may_go_negative(void **st)
     assert_int_equal(ledger_move(&l, LEDGER_MARKET_MM, 0, LEDGER_MARKET_CLEARING, 0, LEDGER_BTC,
                                  500, "market.trade", 0, why, sizeof(why)),
                      BT_OK);
-    assert_int_equal(ledger_move(&l, LEDGER_MARKET_CLEARING, 0, LEDGER_COMPANY, 7, LEDGER_BTC,
-                                 500, "market.trade", 0, why, sizeof(why)),
+    assert_int_equal(ledger_move(&l, LEDGER_MARKET_CLEARING, 0, LEDGER_COMPANY, 7, LEDGER_BTC, 500,
+                                 "market.trade", 0, why, sizeof(why)),
                      BT_OK);
     assert_int_equal(ledger_find(&l, LEDGER_MARKET_MM, 0, LEDGER_BTC)->balance, -500);
     assert_true(ledger_check(&l, why, sizeof(why)));
@@ -173,8 +173,8 @@ static void market_house_accounts_may_go_negative(void **st)
     assert_int_equal(ledger_move(&l, LEDGER_MARKET_FEES, 0, LEDGER_COMPANY, 7, LEDGER_BTC, 1, "x",
                                  0, why, sizeof(why)),
                      BT_ERR);
-    assert_int_equal(ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_MARKET_CLEARING, 0, LEDGER_BTC,
-                                 401, "x", 0, why, sizeof(why)),
+    assert_int_equal(ledger_move(&l, LEDGER_COMPANY, 7, LEDGER_MARKET_CLEARING, 0, LEDGER_BTC, 401,
+                                 "x", 0, why, sizeof(why)),
                      BT_ERR);
     ledger_free(&l);
 }

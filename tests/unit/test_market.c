@@ -1042,8 +1042,8 @@ static void state_ends_each_tick_in_canonical_order(void **state)
     market_wallet_set(&a, 4, USD(100000), BTC(1));
     market_wallet_set(&b, 4, USD(100000), BTC(1));
     market_wallet_set(&b, 9, USD(100000), BTC(1));
-    in[0] = trade(2, 9, "BTC-PERP", MARKET_BUY, MARKET_ORDER_MARKET, BTC(0.1), 0, MARKET_IOC, 2,
-                  false);
+    in[0] =
+        trade(2, 9, "BTC-PERP", MARKET_BUY, MARKET_ORDER_MARKET, BTC(0.1), 0, MARKET_IOC, 2, false);
     in[1] = trade(3, 4, "BTC-PERP", MARKET_SELL, MARKET_ORDER_MARKET, BTC(0.1), 0, MARKET_IOC, 2,
                   false);
     err_clear(&err);
@@ -1052,9 +1052,9 @@ static void state_ends_each_tick_in_canonical_order(void **state)
     for (int i = 1; i < a.n_acc; i++)
         assert_true(a.acc[i - 1].id < a.acc[i].id);
     for (int i = 1; i < a.n_pos; i++)
-        assert_true(a.pos[i - 1].account < a.pos[i].account ||
-                    (a.pos[i - 1].account == a.pos[i].account &&
-                     a.pos[i - 1].instr < a.pos[i].instr));
+        assert_true(
+            a.pos[i - 1].account < a.pos[i].account ||
+            (a.pos[i - 1].account == a.pos[i].account && a.pos[i - 1].instr < a.pos[i].instr));
     assert_true(a.n_pos >= 2);
     /* The lookups still find every account and position after the sort. */
     assert_non_null(market_acct_get(&a, 9));
