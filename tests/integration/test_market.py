@@ -482,3 +482,51 @@ def test_trading_session_replays_bit_for_bit_also_across_a_restart(stack, mk_wor
     v = tickd(stack, "verify", "--world", str(wid), "--to", str(after))
     assert v.returncode == 0, v.stdout + v.stderr
     assert "every hash matches" in v.stdout
+
+
+# ---- mining income on the market ----------------------------------------------------------
+
+def test_mined_btc_not_yet_in_the_ledger_entries_can_be_sold_exactly(stack, mk_world):
+    """Mining results reach ledger_entries aggregated every 10 ticks (accrued
+    postings, 0011).  Selling freshly mined BTC settles the company's
+    unsettled rewards in the same tick: the sale fills, no balance goes
+    negative, each account's balance is the sum of its entries, and
+    company_balance() (what every reader uses) adds exactly the rest."""
+    from test_mining_engine import add_rigs, build_site
+    wid, _ = mk_world
+    p = Player(stack, world=wid)
+    p.wait_open()
+    add_rigs(p, build_site(p), "s21", 20)
+
+    def mined():
+        total, settled = stack.sql(
+            "SELECT company_balance(%s, 'btc'), balance FROM ledger_accounts WHERE "
+            "company_id = %s AND currency = 'btc'", (p.cid, p.cid))[0]
+        return total >= 30_000 and total > settled
+    stack.wait_for(mined, timeout=60, what="mined BTC, part of it not settled yet")
+    r = trade(p, {"instrument": "BTC-USD", "side": "sell", "type": "market", "qty": "0.0002"})
+    out = applied(p, r)
+    (fl,) = fills_of(p, r.json()["intent_id"])
+    assert (fl["side"], fl["qty"], fl["tick"]) == ("sell", "0.0002", out["applied_tick"])
+    # The rewards were settled by the tick that applied the sale.
+    assert stack.sql(
+        "SELECT count(*) FROM ledger_entries e JOIN ledger_accounts c ON c.id = "
+        "e.credit_account WHERE c.company_id = %s AND e.kind = 'mining.reward' AND "
+        "e.tick = %s", (p.cid, out["applied_tick"]))[0][0] == 1
+    # One statement, one snapshot, while the world keeps ticking.
+    rows = stack.sql(
+        "SELECT a.currency, a.balance, company_balance(a.company_id, a.currency), "
+        "(SELECT coalesce(sum(CASE WHEN e.credit_account = a.id THEN e.amount ELSE -e.amount "
+        "END), 0) FROM ledger_entries e WHERE e.credit_account = a.id OR e.debit_account = a.id), "
+        "(SELECT CASE a.currency WHEN 'usd' THEN coalesce(sum(h.credit_uusd - h.energy_uusd), 0) "
+        "ELSE coalesce(sum(h.mined_sat), 0) END FROM mining_history h WHERE h.company_id = "
+        "a.company_id AND h.tick > (SELECT s.tick FROM ledger_accrual_settled s WHERE "
+        "s.company_id = a.company_id)) FROM ledger_accounts a WHERE a.company_id = %s",
+        (p.cid,))
+    assert {r[0] for r in rows} == {"usd", "btc"}
+    for cur, bal, current, entries, unsettled in rows:
+        assert bal >= 0 and current >= 0, (cur, bal, current)
+        assert bal == entries, cur
+        assert current == bal + unsettled, cur
+    v = tickd(stack, "verify", "--world", str(wid), "--to", str(world_tick(stack, wid)))
+    assert v.returncode == 0, v.stdout + v.stderr
