@@ -51,6 +51,8 @@ const struct config_key config_keys[] = {
         "loopback Nchan publisher base URL"),
     INT(snapshot_every, "BT_SNAPSHOT_EVERY", "100", 1, 1000000,
         "store a full world snapshot every N ticks"),
+    INT(history_ticks, "BT_HISTORY_TICKS", "17280", 100, 1000000000,
+        "ticks of per-tick mining history kept for charts (older rows are pruned)"),
     INT(tick_threads, "BT_TICK_THREADS", "2", 1, 64, "threads computing regions within a tick"),
     STR(tickd_id, "BT_TICKD_ID", "", "tickd identity in world leases (default host:pid)"),
     STR(jwt_secret_file, "BT_JWT_SECRET_FILE", "var/secrets/jwt.key",

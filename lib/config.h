@@ -37,6 +37,7 @@ struct config {
     int tick_ms;
     char nchan_pub_url[CONFIG_STR]; /* loopback publisher endpoint base */
     int snapshot_every;             /* full world snapshot every N ticks */
+    int history_ticks;              /* ticks of per-tick mining history kept */
     int tick_threads;               /* region compute threads per world */
     char tickd_id[64];              /* identity in leases; default host:pid */
     /* auth */

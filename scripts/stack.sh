@@ -150,6 +150,7 @@ write_env() {
         echo "BT_RATE_SCALE=${BT_RATE_SCALE:-1}"
         echo "BT_BODY_MAX=${BT_BODY_MAX:-65536}"
         echo "BT_SNAPSHOT_EVERY=${BT_SNAPSHOT_EVERY:-100}"
+        echo "BT_HISTORY_TICKS=${BT_HISTORY_TICKS:-17280}"
         if [ -n "$asan" ]; then
             echo "ASAN_OPTIONS=abort_on_error=0:detect_leaks=1:log_path=$LOG/asan"
             echo "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$LOG/ubsan"

@@ -232,6 +232,7 @@ static void run_one(struct tickd *td, int k)
     ctx.world = &td->worlds[k];
     ctx.threads = td->cfg.tick_threads;
     ctx.snapshot_every = td->cfg.snapshot_every;
+    ctx.history_ticks = td->cfg.history_ticks;
     ctx.lateness_us = (start - td->sched[k].next_ns) / 1000;
     rc = tick_run(&ctx, &err);
     if (rc == TICK_FENCED) {

@@ -492,6 +492,22 @@ DB_STMT(q_m_hist,
         "$4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::int[], "
         "$10::int[], $11::int[], $12::bigint[]) AS u(c, h, s, wh, e, cr, up, th, f, r)");
 
+/* Retention (0012): the history of the ticks after the world's last pruned
+ * tick, at most PRUNE_STEP of them and none newer than the tick minus
+ * BT_HISTORY_TICKS, is deleted, except each company's latest row (its
+ * remainder) and rows not yet settled into the ledger; the pruned tick
+ * moves on.  PRUNE_STEP > 1 catches up after a load or a lowered setting. */
+#define PRUNE_STEP 2
+DB_STMT(q_m_prune,
+        "WITH b AS (SELECT COALESCE((SELECT tick FROM mining_history_pruned WHERE world_id = "
+        "$1), -1) AS lo), r AS (SELECT lo, LEAST(lo + $3, $2) AS hi FROM b), d AS (DELETE FROM "
+        "mining_history h USING r WHERE h.world_id = $1 AND h.tick > r.lo AND h.tick <= r.hi AND "
+        "h.tick <= COALESCE((SELECT s.tick FROM ledger_accrual_settled s WHERE s.company_id = "
+        "h.company_id), -1) AND EXISTS (SELECT 1 FROM mining_history n WHERE n.company_id = "
+        "h.company_id AND n.tick > h.tick)) INSERT INTO mining_history_pruned (world_id, tick) "
+        "SELECT $1, hi FROM r WHERE hi > lo ON CONFLICT (world_id) DO UPDATE SET tick = "
+        "EXCLUDED.tick");
+
 /* Runs st with n array columns built by the caller (then freed), after
  * `pre` scalar parameters. */
 static int exec_cols(struct tick_ctx *ctx, const struct db_stmt *st, const char **pre, int npre,
@@ -512,6 +528,18 @@ out:
     for (k = 0; k < n; k++)
         pgarr_free(&a[k]);
     return rc;
+}
+
+static int persist_prune(struct tick_ctx *ctx, const char *w, struct bt_err *err)
+{
+    char cut[24], step[8];
+    const char *p[3] = {w, cut, step};
+
+    if (ctx->history_ticks <= 0 || ctx->tick <= ctx->history_ticks)
+        return BT_OK;
+    snprintf(cut, sizeof(cut), "%" PRId64, ctx->tick - ctx->history_ticks);
+    snprintf(step, sizeof(step), "%d", PRUNE_STEP);
+    return db_exec(ctx->db, ctx->arena, &q_m_prune, 3, p, err) ? BT_OK : BT_ERR;
 }
 
 static void cols_init(struct pgarr *a, int n)
@@ -688,7 +716,7 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
     snprintf(t, sizeof(t), "%" PRId64, ctx->tick);
     if (persist_windex(ctx, p, w, err) != BT_OK || persist_sites(ctx, p, t, err) != BT_OK ||
         persist_companies(ctx, p, w, t, err) != BT_OK || persist_rigs(ctx, p, err) != BT_OK ||
-        persist_contracts(ctx, p, t, err) != BT_OK)
+        persist_contracts(ctx, p, t, err) != BT_OK || persist_prune(ctx, w, err) != BT_OK)
         return BT_ERR;
     return BT_OK;
 }

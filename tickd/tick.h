@@ -81,6 +81,7 @@ struct tick_ctx {
     struct world *world;
     int threads;
     int snapshot_every;
+    int history_ticks;   /* mining history retention (BT_HISTORY_TICKS) */
     bool replay;         /* recompute only: inputs from the record, no writes */
     int64_t tick;        /* the tick being computed */
     int64_t lateness_us; /* how late this tick started */

@@ -492,7 +492,7 @@ def test_mined_btc_not_yet_in_the_ledger_entries_can_be_sold_exactly(stack, mk_w
     unsettled rewards in the same tick: the sale fills, no balance goes
     negative, each account's balance is the sum of its entries, and
     company_balance() (what every reader uses) adds exactly the rest."""
-    from test_mining_engine import add_rigs, build_site
+    from test_mining_engine import add_rigs, books_exact, build_site
     wid, _ = mk_world
     p = Player(stack, world=wid)
     p.wait_open()
@@ -513,20 +513,6 @@ def test_mined_btc_not_yet_in_the_ledger_entries_can_be_sold_exactly(stack, mk_w
         "SELECT count(*) FROM ledger_entries e JOIN ledger_accounts c ON c.id = "
         "e.credit_account WHERE c.company_id = %s AND e.kind = 'mining.reward' AND "
         "e.tick = %s", (p.cid, out["applied_tick"]))[0][0] == 1
-    # One statement, one snapshot, while the world keeps ticking.
-    rows = stack.sql(
-        "SELECT a.currency, a.balance, company_balance(a.company_id, a.currency), "
-        "(SELECT coalesce(sum(CASE WHEN e.credit_account = a.id THEN e.amount ELSE -e.amount "
-        "END), 0) FROM ledger_entries e WHERE e.credit_account = a.id OR e.debit_account = a.id), "
-        "(SELECT CASE a.currency WHEN 'usd' THEN coalesce(sum(h.credit_uusd - h.energy_uusd), 0) "
-        "ELSE coalesce(sum(h.mined_sat), 0) END FROM mining_history h WHERE h.company_id = "
-        "a.company_id AND h.tick > (SELECT s.tick FROM ledger_accrual_settled s WHERE "
-        "s.company_id = a.company_id)) FROM ledger_accounts a WHERE a.company_id = %s",
-        (p.cid,))
-    assert {r[0] for r in rows} == {"usd", "btc"}
-    for cur, bal, current, entries, unsettled in rows:
-        assert bal >= 0 and current >= 0, (cur, bal, current)
-        assert bal == entries, cur
-        assert current == bal + unsettled, cur
+    books_exact(stack, p.cid)   # one snapshot, while the world keeps ticking
     v = tickd(stack, "verify", "--world", str(wid), "--to", str(world_tick(stack, wid)))
     assert v.returncode == 0, v.stdout + v.stderr

@@ -53,6 +53,24 @@ def btc(p):
     return p.stack.sql("SELECT company_balance(%s, 'btc')", (p.cid,))[0][0]
 
 
+def books_exact(stack, cid):
+    """In one snapshot, for each of the company's accounts: no negative
+    balance, the balance is the sum of its ledger entries, and the current
+    balance (company_balance) adds exactly the history not yet settled."""
+    rows = stack.sql(
+        "SELECT a.currency, a.balance, company_balance(a.company_id, a.currency), "
+        "(SELECT coalesce(sum(CASE WHEN e.credit_account = a.id THEN e.amount ELSE -e.amount "
+        "END), 0) FROM ledger_entries e WHERE e.credit_account = a.id OR e.debit_account = a.id), "
+        "(SELECT CASE a.currency WHEN 'usd' THEN coalesce(sum(h.credit_uusd - h.energy_uusd), 0) "
+        "ELSE coalesce(sum(h.mined_sat), 0) END FROM mining_history h WHERE h.company_id = "
+        "a.company_id AND h.tick > (SELECT s.tick FROM ledger_accrual_settled s WHERE "
+        "s.company_id = a.company_id)) FROM ledger_accounts a WHERE a.company_id = %s", (cid,))
+    assert {r[0] for r in rows} == {"usd", "btc"}
+    for cur, bal, current, entries, unsettled in rows:
+        assert bal >= 0 and current >= 0, (cur, bal, current)
+        assert bal == entries and current == bal + unsettled, cur
+
+
 def set_params(stack, wid, admin, params):
     r = stack.http.patch(stack.url(f"/api/admin/worlds/{wid}/params"), json=params, headers=admin)
     assert r.status_code == 200, r.text

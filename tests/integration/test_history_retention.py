@@ -1,0 +1,72 @@
+"""Mining history retention (BT_HISTORY_TICKS, migration 0012) on a stack of
+its own that keeps 100 ticks: older per-tick rows are pruned by tickd, except
+each company's latest row (its yield remainder) and rows not yet settled into
+the ledger; balances, replay and a restart stay exact."""
+import os
+import signal
+
+import pytest
+
+from conftest import running_stack
+from test_engine import Player, new_world, tickd, tickd_pid, world_tick
+from test_mining_engine import add_rigs, applied, books_exact, build_site, post
+
+KEEP = 100
+
+
+@pytest.fixture(scope="module")
+def own():
+    with running_stack(prefix="bt-hist-", extra_env={"BT_HISTORY_TICKS": str(KEEP)}) as s:
+        yield s
+
+
+def history(stack, cid):
+    """(pruned tick of the world, oldest kept tick, newest tick, rows) in one snapshot."""
+    return stack.sql(
+        "SELECT (SELECT p.tick FROM mining_history_pruned p WHERE p.world_id = c.world_id), "
+        "min(h.tick), max(h.tick), count(h.tick) FROM companies c LEFT JOIN mining_history h "
+        "ON h.company_id = c.id WHERE c.id = %s GROUP BY c.world_id", (cid,))[0]
+
+
+def test_old_history_is_pruned_and_what_the_engine_reads_is_kept(own):
+    wid = new_world(own, 100)
+    miner, quitter = Player(own, world=wid), Player(own, world=wid)
+    for p in (miner, quitter):
+        p.wait_open()
+    add_rigs(miner, build_site(miner), "s21", 5)
+    site = build_site(quitter)
+    rig = add_rigs(quitter, site, "s21", 2)
+    first = own.wait_for(lambda: history(own, quitter.cid)[1], what="the quitter's first row")
+    applied(quitter, post(quitter, "/site/rig/remove", {"site_id": site, "rig_id": rig,
+                                                       "count": 2}))
+    last = history(own, quitter.cid)[2]
+    # Run until the quitter's last mining tick is well past the retention.
+    own.wait_for(lambda: world_tick(own, wid) > last + KEEP + 20, timeout=60,
+                 what="the retention to pass the quitter's last row")
+
+    pruned, oldest, newest, rows = history(own, miner.cid)
+    now = world_tick(own, wid)
+    assert pruned is not None and pruned >= now - KEEP - 5, (pruned, now)
+    assert oldest > pruned and newest - oldest < KEEP + 5, (pruned, oldest, newest)
+    assert 0 < rows <= newest - oldest + 1      # at most one row per tick (none on outage ticks)
+    # The quitter stopped mining: only its latest row is left (its remainder).
+    assert history(own, quitter.cid)[1:] == (last, last, 1)
+    assert last - first > 0
+    # The charts serve what is kept.
+    r = own.get("/player/me/history", headers=miner.h, params={"from": 0, "to": now})
+    assert r.status_code == 200, r.text
+    ticks = [x["tick"] for x in r.json()["items"]]
+    assert ticks and min(ticks) > pruned
+    for p in (miner, quitter):
+        books_exact(own, p.cid)
+
+    # A restart reloads remainders and unsettled results from what is kept,
+    # and replay verifies the whole run from its snapshots.
+    os.kill(tickd_pid(own), signal.SIGKILL)
+    own.ctl("start", "tickd")
+    t = world_tick(own, wid)
+    own.wait_for(lambda: world_tick(own, wid) > t + 15, timeout=60, what="ticks after restart")
+    for p in (miner, quitter):
+        books_exact(own, p.cid)
+    v = tickd(own, "verify", "--world", str(wid), "--to", str(world_tick(own, wid)))
+    assert v.returncode == 0, v.stdout + v.stderr
