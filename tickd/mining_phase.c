@@ -64,6 +64,8 @@ struct mphase {
     bool stepped; /* results of the last step are this tick's */
     bool out_known;
     bool out_prev[MINING_NREGIONS][MINING_NTIERS];
+    bool pruned_known;           /* history retention (persist_prune) */
+    int64_t pruned, pruned_next; /* last pruned tick; after this tick's commit */
 };
 
 struct mining_state *mining_of(const struct tick_ctx *ctx)
@@ -496,16 +498,17 @@ DB_STMT(q_m_hist,
  * tick, at most PRUNE_STEP of them and none newer than the tick minus
  * BT_HISTORY_TICKS, is deleted, except each company's latest row (its
  * remainder) and rows not yet settled into the ledger; the pruned tick
- * moves on.  PRUNE_STEP > 1 catches up after a load or a lowered setting. */
+ * moves on.  PRUNE_STEP > 1 catches up after a load or a lowered setting.
+ * The bounds are parameters (known in memory), so the BRIN index on tick
+ * finds the rows. */
 #define PRUNE_STEP 2
+DB_STMT(q_m_pruned, "SELECT tick FROM mining_history_pruned WHERE world_id = $1");
 DB_STMT(q_m_prune,
-        "WITH b AS (SELECT COALESCE((SELECT tick FROM mining_history_pruned WHERE world_id = "
-        "$1), -1) AS lo), r AS (SELECT lo, LEAST(lo + $3, $2) AS hi FROM b), d AS (DELETE FROM "
-        "mining_history h USING r WHERE h.world_id = $1 AND h.tick > r.lo AND h.tick <= r.hi AND "
-        "h.tick <= COALESCE((SELECT s.tick FROM ledger_accrual_settled s WHERE s.company_id = "
-        "h.company_id), -1) AND EXISTS (SELECT 1 FROM mining_history n WHERE n.company_id = "
-        "h.company_id AND n.tick > h.tick)) INSERT INTO mining_history_pruned (world_id, tick) "
-        "SELECT $1, hi FROM r WHERE hi > lo ON CONFLICT (world_id) DO UPDATE SET tick = "
+        "WITH d AS (DELETE FROM mining_history h WHERE h.world_id = $1 AND h.tick > $2 AND "
+        "h.tick <= $3 AND h.tick <= COALESCE((SELECT s.tick FROM ledger_accrual_settled s WHERE "
+        "s.company_id = h.company_id), -1) AND EXISTS (SELECT 1 FROM mining_history n WHERE "
+        "n.company_id = h.company_id AND n.tick > h.tick)) INSERT INTO mining_history_pruned "
+        "(world_id, tick) VALUES ($1, $3) ON CONFLICT (world_id) DO UPDATE SET tick = "
         "EXCLUDED.tick");
 
 /* Runs st with n array columns built by the caller (then freed), after
@@ -530,16 +533,30 @@ out:
     return rc;
 }
 
-static int persist_prune(struct tick_ctx *ctx, const char *w, struct bt_err *err)
+static int persist_prune(struct tick_ctx *ctx, struct mphase *p, const char *w, struct bt_err *err)
 {
-    char cut[24], step[8];
-    const char *p[3] = {w, cut, step};
+    char lo[24], hi[24];
+    const char *pp[3] = {w, lo, hi};
+    int64_t cut = ctx->tick - ctx->history_ticks, to;
+    PGresult *r;
 
-    if (ctx->history_ticks <= 0 || ctx->tick <= ctx->history_ticks)
+    if (ctx->history_ticks <= 0 || cut <= 0)
         return BT_OK;
-    snprintf(cut, sizeof(cut), "%" PRId64, ctx->tick - ctx->history_ticks);
-    snprintf(step, sizeof(step), "%d", PRUNE_STEP);
-    return db_exec(ctx->db, ctx->arena, &q_m_prune, 3, p, err) ? BT_OK : BT_ERR;
+    if (!p->pruned_known) {
+        if (!(r = db_exec(ctx->db, ctx->arena, &q_m_pruned, 1, pp, err)))
+            return BT_ERR;
+        p->pruned = PQntuples(r) == 1 ? db_i64(r, 0, 0) : -1;
+        p->pruned_known = true;
+    }
+    to = p->pruned + PRUNE_STEP < cut ? p->pruned + PRUNE_STEP : cut;
+    if (to <= p->pruned)
+        return BT_OK;
+    snprintf(lo, sizeof(lo), "%" PRId64, p->pruned);
+    snprintf(hi, sizeof(hi), "%" PRId64, to);
+    if (!db_exec(ctx->db, ctx->arena, &q_m_prune, 3, pp, err))
+        return BT_ERR;
+    p->pruned_next = to;
+    return BT_OK;
 }
 
 static void cols_init(struct pgarr *a, int n)
@@ -716,7 +733,7 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
     snprintf(t, sizeof(t), "%" PRId64, ctx->tick);
     if (persist_windex(ctx, p, w, err) != BT_OK || persist_sites(ctx, p, t, err) != BT_OK ||
         persist_companies(ctx, p, w, t, err) != BT_OK || persist_rigs(ctx, p, err) != BT_OK ||
-        persist_contracts(ctx, p, t, err) != BT_OK || persist_prune(ctx, w, err) != BT_OK)
+        persist_contracts(ctx, p, t, err) != BT_OK || persist_prune(ctx, p, w, err) != BT_OK)
         return BT_ERR;
     return BT_OK;
 }
@@ -733,6 +750,8 @@ static void commit(struct tick_ctx *ctx, void *state)
         m->groups[i].dirty = false;
     memcpy(p->windex_saved, m->windex, sizeof(m->windex));
     p->ndels = p->ncc = 0;
+    if (p->pruned_next > p->pruned)
+        p->pruned = p->pruned_next;
 }
 
 /* ---- hash, payloads, snapshots ---- */
