@@ -651,8 +651,7 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
 
     if (persist_new_accounts(ctx, l, err) != BT_OK)
         return BT_ERR;
-    for (i = 0; i < 6; i++)
-        pgarr_init(&a[i]);
+    pgarr_init_n(a, 6);
     pgarr_init(&co);
     for (i = 0; i < l->npend; i++)
         if (add_entry(l, &l->pend[i], a, err) != BT_OK)
@@ -680,8 +679,7 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
     }
     rc = BT_OK;
 out:
-    for (i = 0; i < 6; i++)
-        pgarr_free(&a[i]);
+    pgarr_free_n(a, 6);
     pgarr_free(&co);
     return rc;
 }

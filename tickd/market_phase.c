@@ -706,18 +706,6 @@ DB_STMT(q_mk_pos_up,
 DB_STMT(q_mk_pos_del, "DELETE FROM market_positions p USING unnest($2::bigint[], $3::int[]) "
                       "AS d(a, i) WHERE p.world_id = $1 AND p.account = d.a AND p.instr_id = d.i");
 
-static void cols_init(struct pgarr *a, int n)
-{
-    for (int k = 0; k < n; k++)
-        pgarr_init(&a[k]);
-}
-
-static void cols_free(struct pgarr *a, int n)
-{
-    for (int k = 0; k < n; k++)
-        pgarr_free(&a[k]);
-}
-
 static void pg_bool(struct pgarr *a, bool v)
 {
     pgarr_str(a, v ? "t" : "f");
@@ -756,12 +744,12 @@ static int persist_instruments(struct tick_ctx *ctx, struct mkphase *p, const ch
     const char *pre[1] = {w};
     int ngone = 0;
 
-    cols_init(a, 16);
+    pgarr_init_n(a, 16);
     for (int i = 0; i < st->n_ins; i++) {
         const struct market_instr *s = &st->ins[i];
         char *book = book_text(p, s);
         if (!book) {
-            cols_free(a, 16);
+            pgarr_free_n(a, 16);
             return err_internal(err, "out of memory for the market book");
         }
         pgarr_i64(&a[0], s->id);
@@ -921,7 +909,7 @@ static int persist_orders(struct tick_ctx *ctx, struct mkphase *p, const char *p
     struct pgarr a[19];
     int n = 0;
 
-    cols_init(a, 19);
+    pgarr_init_n(a, 19);
     for (int i = 0; i < st->n_ord; i++) { /* live: new or changed */
         const struct market_order *o = &st->ord[i], *was = find_order(p->s_ord, p->s_nord, o->id);
         const struct market_intent *in = was ? NULL : find_placed(p, o->id);
@@ -952,7 +940,7 @@ static int persist_orders(struct tick_ctx *ctx, struct mkphase *p, const char *p
         n++;
     }
     if (n == 0) {
-        cols_free(a, 19);
+        pgarr_free_n(a, 19);
         return BT_OK;
     }
     return pgarr_exec(ctx->db, ctx->arena, &q_mk_ord_up, pre, 2, a, 19, err);
@@ -964,7 +952,7 @@ static int persist_fills(struct tick_ctx *ctx, struct mkphase *p, const char *pr
     struct pgarr a[9];
     int n = 0;
 
-    cols_init(a, 9);
+    pgarr_init_n(a, 9);
     for (int i = 0; i < p->out.n_fills; i++) {
         const struct market_fill *f = &p->out.fills[i];
         const struct market_instr *ins = market_instr_get(&p->st, f->instr);
@@ -985,7 +973,7 @@ static int persist_fills(struct tick_ctx *ctx, struct mkphase *p, const char *pr
         n++;
     }
     if (n == 0) {
-        cols_free(a, 9);
+        pgarr_free_n(a, 9);
         return BT_OK;
     }
     return pgarr_exec(ctx->db, ctx->arena, &q_mk_fills, pre, 2, a, 9, err);
@@ -1014,8 +1002,8 @@ static int persist_positions(struct tick_ctx *ctx, struct mkphase *p, const char
     struct pgarr a[9], d[2];
     int i = 0, k = 0, n = 0, nd = 0;
 
-    cols_init(a, 9);
-    cols_init(d, 2);
+    pgarr_init_n(a, 9);
+    pgarr_init_n(d, 2);
     while (i < st->n_pos || k < p->s_npos) {
         int c = i >= st->n_pos ? 1 : k >= p->s_npos ? -1 : cmp_pos_key(&st->pos[i], &p->s_pos[k]);
         if (c > 0) { /* closed */
@@ -1048,13 +1036,13 @@ static int persist_positions(struct tick_ctx *ctx, struct mkphase *p, const char
         k += c == 0;
     }
     if (n == 0)
-        cols_free(a, 9);
+        pgarr_free_n(a, 9);
     else if (pgarr_exec(ctx->db, ctx->arena, &q_mk_pos_up, pre, 2, a, 9, err) != BT_OK) {
-        cols_free(d, 2);
+        pgarr_free_n(d, 2);
         return BT_ERR;
     }
     if (nd == 0) {
-        cols_free(d, 2);
+        pgarr_free_n(d, 2);
         return BT_OK;
     }
     return pgarr_exec(ctx->db, ctx->arena, &q_mk_pos_del, pre, 1, d, 2, err);

@@ -511,28 +511,6 @@ DB_STMT(q_m_prune,
         "(world_id, tick) VALUES ($1, $3) ON CONFLICT (world_id) DO UPDATE SET tick = "
         "EXCLUDED.tick");
 
-/* Runs st with n array columns built by the caller (then freed), after
- * `pre` scalar parameters. */
-static int exec_cols(struct tick_ctx *ctx, const struct db_stmt *st, const char **pre, int npre,
-                     struct pgarr *a, int n, struct bt_err *err)
-{
-    const char *p[16];
-    int k, rc = BT_ERR;
-
-    for (k = 0; k < npre; k++)
-        p[k] = pre[k];
-    for (k = 0; k < n; k++)
-        if (!(p[npre + k] = pgarr_done(&a[k]))) {
-            err_internal(err, "mining: too many rows in one tick");
-            goto out;
-        }
-    rc = db_exec(ctx->db, ctx->arena, st, npre + n, p, err) ? BT_OK : BT_ERR;
-out:
-    for (k = 0; k < n; k++)
-        pgarr_free(&a[k]);
-    return rc;
-}
-
 static int persist_prune(struct tick_ctx *ctx, struct mphase *p, const char *w, struct bt_err *err)
 {
     char lo[24], hi[24];
@@ -559,19 +537,13 @@ static int persist_prune(struct tick_ctx *ctx, struct mphase *p, const char *w, 
     return BT_OK;
 }
 
-static void cols_init(struct pgarr *a, int n)
-{
-    for (int k = 0; k < n; k++)
-        pgarr_init(&a[k]);
-}
-
 static int persist_windex(struct tick_ctx *ctx, struct mphase *p, const char *w, struct bt_err *err)
 {
     struct pgarr a[4];
     const char *pre[1] = {w};
     int n = 0;
 
-    cols_init(a, 4);
+    pgarr_init_n(a, 4);
     for (int r = 0; r < MINING_NREGIONS; r++)
         for (int k = 0; k < MINING_NCOOLING; k++)
             for (int f = 0; f < MINING_NFIRMWARE; f++) {
@@ -584,11 +556,10 @@ static int persist_windex(struct tick_ctx *ctx, struct mphase *p, const char *w,
                 n++;
             }
     if (n == 0) {
-        for (int k = 0; k < 4; k++)
-            pgarr_free(&a[k]);
+        pgarr_free_n(a, 4);
         return BT_OK;
     }
-    return exec_cols(ctx, &q_m_windex_up, pre, 1, a, 4, err);
+    return pgarr_exec(ctx->db, ctx->arena, &q_m_windex_up, pre, 1, a, 4, err);
 }
 
 /* One history row per company with a result; it carries the remainder
@@ -601,7 +572,7 @@ static int persist_companies(struct tick_ctx *ctx, struct mphase *p, const char 
     const char *pre[2] = {w, t};
     int n = 0;
 
-    cols_init(h, 10);
+    pgarr_init_n(h, 10);
     for (int c = 0; p->stepped && c < m->ncompanies; c++) {
         const struct mining_company_result *cr = &m->company_res[c];
         if (!active(cr))
@@ -623,7 +594,7 @@ static int persist_companies(struct tick_ctx *ctx, struct mphase *p, const char 
             pgarr_free(&h[k]);
         return BT_OK;
     }
-    return exec_cols(ctx, &q_m_hist, pre, 2, h, 10, err);
+    return pgarr_exec(ctx->db, ctx->arena, &q_m_hist, pre, 2, h, 10, err);
 }
 
 static int persist_sites(struct tick_ctx *ctx, struct mphase *p, const char *t, struct bt_err *err)
@@ -633,7 +604,7 @@ static int persist_sites(struct tick_ctx *ctx, struct mphase *p, const char *t, 
     const char *pre[1] = {t};
     int n = 0;
 
-    cols_init(a, 5);
+    pgarr_init_n(a, 5);
     for (int i = 0; i < m->nsites; i++) {
         const struct mining_site *st = &m->sites[i];
         if (!st->dirty && (!p->stepped || m->site_res[i].uptime_ppm == MINING_PPM))
@@ -646,11 +617,10 @@ static int persist_sites(struct tick_ctx *ctx, struct mphase *p, const char *t, 
         n++;
     }
     if (n == 0) {
-        for (int k = 0; k < 5; k++)
-            pgarr_free(&a[k]);
+        pgarr_free_n(a, 5);
         return BT_OK;
     }
-    return exec_cols(ctx, &q_m_sites_up, pre, 1, a, 5, err);
+    return pgarr_exec(ctx->db, ctx->arena, &q_m_sites_up, pre, 1, a, 5, err);
 }
 
 static int persist_rigs(struct tick_ctx *ctx, struct mphase *p, struct bt_err *err)
@@ -659,7 +629,7 @@ static int persist_rigs(struct tick_ctx *ctx, struct mphase *p, struct bt_err *e
     struct pgarr a[10];
     int n = 0;
 
-    cols_init(a, 10);
+    pgarr_init_n(a, 10);
     for (int i = 0; i < m->ngroups; i++) {
         const struct mining_group *g = &m->groups[i];
         if (!g->dirty)
@@ -676,17 +646,16 @@ static int persist_rigs(struct tick_ctx *ctx, struct mphase *p, struct bt_err *e
         pgarr_i64(&a[9], g->maint_until);
         n++;
     }
-    if (n == 0) {
-        for (int k = 0; k < 10; k++)
-            pgarr_free(&a[k]);
-    } else if (exec_cols(ctx, &q_m_rigs_up, NULL, 0, a, 10, err) != BT_OK)
+    if (n == 0)
+        pgarr_free_n(a, 10);
+    else if (pgarr_exec(ctx->db, ctx->arena, &q_m_rigs_up, NULL, 0, a, 10, err) != BT_OK)
         return BT_ERR;
     if (p->ndels) {
         struct pgarr d;
         pgarr_init(&d);
         for (int i = 0; i < p->ndels; i++)
             pgarr_i64(&d, p->dels[i]);
-        if (exec_cols(ctx, &q_m_rigs_del, NULL, 0, &d, 1, err) != BT_OK)
+        if (pgarr_exec(ctx->db, ctx->arena, &q_m_rigs_del, NULL, 0, &d, 1, err) != BT_OK)
             return BT_ERR;
     }
     return BT_OK;

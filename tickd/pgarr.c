@@ -71,6 +71,18 @@ const char *pgarr_done(struct pgarr *a)
     return a->failed ? NULL : a->b.data;
 }
 
+void pgarr_init_n(struct pgarr *a, int n)
+{
+    for (int k = 0; k < n; k++)
+        pgarr_init(&a[k]);
+}
+
+void pgarr_free_n(struct pgarr *a, int n)
+{
+    for (int k = 0; k < n; k++)
+        pgarr_free(&a[k]);
+}
+
 int pgarr_exec(struct db *db, struct arena *arena, const struct db_stmt *st, const char **pre,
                int npre, struct pgarr *cols, int n, struct bt_err *err)
 {
@@ -87,7 +99,6 @@ int pgarr_exec(struct db *db, struct arena *arena, const struct db_stmt *st, con
         }
     rc = db_exec(db, arena, st, npre + n, p, err) ? BT_OK : BT_ERR;
 out:
-    for (k = 0; k < n; k++)
-        pgarr_free(&cols[k]);
+    pgarr_free_n(cols, n);
     return rc;
 }

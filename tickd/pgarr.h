@@ -27,6 +27,9 @@ struct pgarr {
 
 void pgarr_init(struct pgarr *a);
 void pgarr_free(struct pgarr *a);
+/* The same for the n columns of one statement. */
+void pgarr_init_n(struct pgarr *a, int n);
+void pgarr_free_n(struct pgarr *a, int n);
 void pgarr_i64(struct pgarr *a, int64_t v);
 void pgarr_null(struct pgarr *a);
 void pgarr_str(struct pgarr *a, const char *s); /* NULL s appends NULL */

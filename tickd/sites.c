@@ -364,8 +364,7 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
     sites_settle(s);
     if (s->nnew == 0)
         return BT_OK;
-    for (k = 0; k < 8; k++)
-        pgarr_init(&a[k]);
+    pgarr_init_n(a, 8);
     for (i = 0; i < s->n; i++) {
         const struct site *st = &s->v[i];
         if (!st->is_new)
@@ -387,8 +386,7 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
         }
     rc = db_exec(ctx->db, ctx->arena, &q_insert, 9, p, err) ? BT_OK : BT_ERR;
 out:
-    for (k = 0; k < 8; k++)
-        pgarr_free(&a[k]);
+    pgarr_free_n(a, 8);
     return rc;
 }
 
