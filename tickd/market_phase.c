@@ -91,13 +91,6 @@ static const char *const xfer_kinds[] = {
     [MARKET_X_INSURANCE] = "market.insurance",   [MARKET_X_DUST] = "market.dust",
 };
 
-struct market_state *market_of(const struct tick_ctx *ctx)
-{
-    struct mkphase *p = tick_state(ctx, &tick_phase_market);
-
-    return p ? &p->st : NULL;
-}
-
 void market_ledger_account(int64_t account, int *sys, int64_t *company)
 {
     *sys = LEDGER_COMPANY;

@@ -13,9 +13,6 @@ extern const struct tick_phase tick_phase_market;
 extern const struct intent_kind intent_market_trade;
 extern const struct intent_kind intent_market_cancel;
 
-/* The market state of the world being ticked (borrowed). */
-struct market_state *market_of(const struct tick_ctx *ctx);
-
 /* The ledger account of a market account id (MARKET_ACCT_* or a company). */
 void market_ledger_account(int64_t account, int *sys, int64_t *company);
 

@@ -77,11 +77,6 @@ int outbox_add(struct outbox_batch *b, const char *channel, const char *event, c
     return BT_OK;
 }
 
-size_t outbox_batch_count(const struct outbox_batch *b)
-{
-    return b ? b->n : 0;
-}
-
 void outbox_batch_free(struct outbox_batch *b)
 {
     size_t i;

@@ -38,7 +38,6 @@ struct outbox_batch *outbox_batch_new(void);
 /* Appends a copy of one message (BT_ERR on out of memory: it is dropped). */
 int outbox_add(struct outbox_batch *b, const char *channel, const char *event, const char *body,
                size_t len);
-size_t outbox_batch_count(const struct outbox_batch *b);
 /* Queues the batch for sending; takes ownership (NULL ob: just frees it). */
 void outbox_push(struct outbox *ob, struct outbox_batch *b);
 void outbox_batch_free(struct outbox_batch *b);

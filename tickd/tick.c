@@ -177,14 +177,6 @@ void tick_lanes_add(struct tick_lanes *l, const int64_t *v, int n)
     l->b += rng_mix(h ^ 0x6a09e667f3bcc908ull);
 }
 
-void tick_lanes_sub(struct tick_lanes *l, const int64_t *v, int n)
-{
-    uint64_t h = lanes_fold(v, n);
-
-    l->a -= h;
-    l->b -= rng_mix(h ^ 0x6a09e667f3bcc908ull);
-}
-
 int tick_lanes_str(int64_t *v, int n, const char *s)
 {
     size_t len = s ? strlen(s) : 0, i;

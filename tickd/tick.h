@@ -182,13 +182,12 @@ void tick_hash_str(crypto_generichash_state *h, const char *s);
 /* Order-independent digest of a set of entities (AdHash style): each
  * entity's fields are folded into two 64-bit words with the SplitMix64
  * finaliser and the words of all entities are summed, so an entity can be
- * added or taken out without rehashing the others.  It detects divergence
+ * added without rehashing the others.  It detects divergence
  * between two runs; it is not meant to resist a forger. */
 struct tick_lanes {
     uint64_t a, b;
 };
 void tick_lanes_add(struct tick_lanes *l, const int64_t *v, int n);
-void tick_lanes_sub(struct tick_lanes *l, const int64_t *v, int n);
 /* Packs the bytes of s (length first) into v[n..], returns the new n;
  * v must have room for 1 + strlen(s) / 8 + 1 more words. */
 int tick_lanes_str(int64_t *v, int n, const char *s);
