@@ -130,6 +130,13 @@ int auth_bearer(struct app *app, struct http_req *req, struct bt_err *err)
     return BT_OK;
 }
 
+int auth_company(const struct http_req *req, struct bt_err *err)
+{
+    if (req->who.company_id > 0 && req->who.world_id > 0)
+        return BT_OK;
+    return err_set(err, 403, "forbidden", "this account has no company");
+}
+
 int auth_request(struct app *app, struct http_req *req, bool need_admin, struct bt_err *err)
 {
     bool banned = false;

@@ -43,6 +43,10 @@ struct auth_ban_req {
 void auth_ban_call(struct app *app, struct auth_ban_req *q, int64_t user_id, struct rds_call *call);
 int auth_ban_reply(struct app *app, int64_t user_id, const redisReply *rep, struct bt_err *err);
 
+/* BT_OK when the authenticated caller owns a company (in a world), else a
+ * 403: every game action and company read needs one (admins have none). */
+int auth_company(const struct http_req *req, struct bt_err *err);
+
 /* Mirrors a ban/unban already committed in PostgreSQL into Redis. */
 int auth_sync_ban(struct app *app, int64_t user_id, bool banned, struct bt_err *err);
 

@@ -10,6 +10,7 @@
  */
 #include "intent.h"
 #include "app.h"
+#include "auth.h"
 
 #include <inttypes.h>
 #include <json-c/json.h>
@@ -57,8 +58,8 @@ int intent_record(struct app *app, struct http_req *req, struct http_resp *resp,
     const char *p[6] = {w, c, kind, NULL, key, req->request_id};
     PGresult *r;
 
-    if (req->who.company_id <= 0 || req->who.world_id <= 0)
-        return err_set(err, 403, "forbidden", "this account has no company");
+    if (auth_company(req, err) != BT_OK)
+        return BT_ERR;
     if (key && !key_ok(key)) {
         err_field(err, "Idempotency-Key", "invalid", "must be 1 to %d printable ASCII characters",
                   INTENT_KEY_MAX);

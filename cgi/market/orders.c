@@ -19,6 +19,7 @@
  * the caller's rows only, newest first, paginated by a cursor.
  */
 #include "orders.h"
+#include "auth.h"
 #include "intent.h"
 #include "market_instr.h"
 #include "valid.h"
@@ -47,14 +48,6 @@ DB_STMT(q_precheck,
 DB_STMT(q_own_live, "SELECT 1 FROM market_orders WHERE id = $1 AND company_id = $2 AND "
                     "status = 'live'");
 
-static bool has_company(const struct http_req *req, struct bt_err *err)
-{
-    if (req->who.company_id > 0 && req->who.world_id > 0)
-        return true;
-    err_set(err, 403, "forbidden", "this account has no company");
-    return false;
-}
-
 static int64_t col(const PGresult *r, int c)
 {
     return PQgetisnull(r, 0, c) ? 0 : db_i64(r, 0, c);
@@ -71,7 +64,7 @@ int orders_trade(struct app *app, struct http_req *req, struct http_resp *resp, 
     const char *p[3] = {w, cid, NULL};
     PGresult *r;
 
-    if (!has_company(req, err) || market_trade_parse(req->json, &o, err) != BT_OK)
+    if (auth_company(req, err) != BT_OK || market_trade_parse(req->json, &o, err) != BT_OK)
         return BT_ERR;
     snprintf(w, sizeof(w), "%" PRId64, req->who.world_id);
     snprintf(cid, sizeof(cid), "%" PRId64, req->who.company_id);
@@ -118,7 +111,7 @@ int orders_cancel(struct app *app, struct http_req *req, struct http_resp *resp,
     const char *p[2] = {oid, cid};
     PGresult *r;
 
-    if (!has_company(req, err) || market_cancel_parse(req->json, &id, err) != BT_OK)
+    if (auth_company(req, err) != BT_OK || market_cancel_parse(req->json, &id, err) != BT_OK)
         return BT_ERR;
     snprintf(oid, sizeof(oid), "%" PRId64, id);
     snprintf(cid, sizeof(cid), "%" PRId64, req->who.company_id);
@@ -199,7 +192,7 @@ static int page(struct app *app, struct http_req *req, struct http_resp *resp,
     PGresult *r;
     int i, n;
 
-    if (!has_company(req, err) || valid_query(req, page_rules, &in, err) != BT_OK)
+    if (auth_company(req, err) != BT_OK || valid_query(req, page_rules, &in, err) != BT_OK)
         return BT_ERR;
     if (in.status && st != &q_orders) {
         err_field(err, "status", "not_allowed", "only orders have a status");

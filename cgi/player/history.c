@@ -8,6 +8,7 @@
  * HISTORY_DEFAULT_TICKS.
  */
 #include "app.h"
+#include "auth.h"
 #include "valid.h"
 
 #include <inttypes.h>
@@ -52,8 +53,8 @@ int get_player_history(struct app *app, struct http_req *req, struct http_resp *
     PGresult *r;
     int i;
 
-    if (req->who.company_id <= 0)
-        return err_set(err, 403, "forbidden", "this account has no company");
+    if (auth_company(req, err) != BT_OK)
+        return BT_ERR;
     if (valid_query(req, history_rules, &in, err) != BT_OK)
         return BT_ERR;
     snprintf(c, sizeof(c), "%" PRId64, req->who.company_id);

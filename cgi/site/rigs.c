@@ -16,6 +16,7 @@
  * one tick at the region's current spot price or the site's contract.
  */
 #include "rigs.h"
+#include "auth.h"
 #include "intent.h"
 #include "mining_db.h"
 #include "site.h"
@@ -112,8 +113,8 @@ static int view_load(struct app *app, struct http_req *req, const char *id, stru
     PGresult *r;
 
     memset(v, 0, sizeof(*v));
-    if (req->who.company_id <= 0)
-        return err_set(err, 403, "forbidden", "this account has no company");
+    if (auth_company(req, err) != BT_OK)
+        return BT_ERR;
     if (!id || !*id || strlen(id) > 18 || strspn(id, "0123456789") != strlen(id))
         return err_set(err, 404, "not-found", "no such site");
     snprintf(c, sizeof(c), "%" PRId64, req->who.company_id);

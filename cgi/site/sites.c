@@ -10,6 +10,7 @@
  * (rigs.c).
  */
 #include "sites.h"
+#include "auth.h"
 #include "intent.h"
 #include "rigs.h"
 #include "site.h"
@@ -47,14 +48,6 @@ static struct json_object *site_json(const PGresult *r, int i)
     return o;
 }
 
-static bool has_company(const struct http_req *req, struct bt_err *err)
-{
-    if (req->who.company_id > 0)
-        return true;
-    err_set(err, 403, "forbidden", "this account has no company");
-    return false;
-}
-
 int sites_create(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err)
 {
     struct site_create_in in = {0};
@@ -62,7 +55,7 @@ int sites_create(struct app *app, struct http_req *req, struct http_resp *resp, 
     const char *p[4] = {c, NULL, tier, NULL};
     PGresult *r;
 
-    if (!has_company(req, err))
+    if (auth_company(req, err) != BT_OK)
         return BT_ERR;
     if (valid_object(req->json, site_create_rules, &in, 0, err) != BT_OK)
         return BT_ERR;
@@ -96,7 +89,7 @@ int sites_list(struct app *app, struct http_req *req, struct http_resp *resp, st
     PGresult *r;
     int i;
 
-    if (!has_company(req, err))
+    if (auth_company(req, err) != BT_OK)
         return BT_ERR;
     snprintf(c, sizeof(c), "%" PRId64, req->who.company_id);
     r = db_exec(&app->db, req->arena, &q_site_list, 1, p, err);
@@ -117,7 +110,7 @@ int sites_get(struct app *app, struct http_req *req, struct http_resp *resp, str
     struct json_object *o;
     PGresult *r;
 
-    if (!has_company(req, err))
+    if (auth_company(req, err) != BT_OK)
         return BT_ERR;
     if (!id || strlen(id) > 18 || strspn(id, "0123456789") != strlen(id))
         return err_set(err, 404, "not-found", "no such site");
