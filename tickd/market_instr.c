@@ -292,7 +292,7 @@ int market_order_check(const struct market_order_req *o, const struct market_che
 static const char *const side_names[] = {"buy", "sell", NULL};
 static const char *const type_names[] = {"market", "limit", NULL};
 static const char *const tif_names[] = {"gtc", "ioc", "fok", NULL};
-static const char *const kind_names[] = {"spot", "perp", "option"};
+static const char *const kind_names[] = {"spot", "perp", "option", NULL};
 
 static const struct valid_rule trade_rules[] = {
     VSTR(struct market_trade_in, instrument, VF_REQUIRED | VF_PRINTABLE, 1, MARKET_NAME_LEN - 1),
@@ -368,4 +368,24 @@ const char *market_tif_name(enum market_tif t)
 const char *market_kind_name(enum market_kind k)
 {
     return kind_names[k == MARKET_OPTION ? 2 : k == MARKET_PERP ? 1 : 0];
+}
+
+int market_side_of(const char *s)
+{
+    return name_index(side_names, s);
+}
+
+int market_type_of(const char *s)
+{
+    return name_index(type_names, s);
+}
+
+int market_tif_of(const char *s)
+{
+    return name_index(tif_names, s);
+}
+
+int market_kind_of(const char *s)
+{
+    return name_index(kind_names, s);
 }

@@ -153,6 +153,11 @@ const char *market_side_name(enum market_side s);
 const char *market_type_name(enum market_otype t);
 const char *market_tif_name(enum market_tif t);
 const char *market_kind_name(enum market_kind k);
+/* And back: the enum value of a name, -1 for an unknown one. */
+int market_side_of(const char *s);
+int market_type_of(const char *s);
+int market_tif_of(const char *s);
+int market_kind_of(const char *s);
 
 void market_params_default(struct market_params *p);
 const struct market_spec *market_spec_of(const struct market_params *p, enum market_kind k);

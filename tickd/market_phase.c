@@ -230,14 +230,6 @@ DB_STMT(q_mk_acc, "SELECT account FROM market_accounts WHERE world_id = $1 ORDER
 
 #define JI(o, k, v) json_object_object_add((o), (k), json_object_new_int64((int64_t)(v)))
 
-static int name_of(const char *const *names, int n, const char *s)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(names[i], s) == 0)
-            return i;
-    return -1;
-}
-
 static int64_t wallet(const struct ledger *l, int64_t account, int cur)
 {
     const struct ledger_account *a;
@@ -251,13 +243,12 @@ static int64_t wallet(const struct ledger *l, int64_t account, int cur)
 
 static json_object *load_instruments(PGresult *r)
 {
-    static const char *const kinds[] = {"spot", "perp", "option"};
     json_object *a = json_object_new_array();
 
     for (int i = 0; i < PQntuples(r); i++) {
         json_object *o = json_object_new_object();
         JI(o, "id", db_i64(r, i, 0));
-        JI(o, "kind", name_of(kinds, 3, db_str(r, i, 1)));
+        JI(o, "kind", market_kind_of(db_str(r, i, 1)));
         json_object_object_add(o, "name", json_object_new_string(db_str(r, i, 2)));
         JI(o, "call", db_bool(r, i, 3));
         JI(o, "strike", db_i64(r, i, 4));
@@ -278,8 +269,6 @@ static json_object *load_instruments(PGresult *r)
 
 static json_object *load_orders(PGresult *r)
 {
-    static const char *const sides[] = {"buy", "sell"}, *const types[] = {"market", "limit"},
-                             *const tifs[] = {"gtc", "ioc", "fok"};
     json_object *a = json_object_new_array();
 
     for (int i = 0; i < PQntuples(r); i++) {
@@ -288,9 +277,9 @@ static json_object *load_orders(PGresult *r)
         JI(o, "account", db_i64(r, i, 1));
         JI(o, "instr", db_i64(r, i, 2));
         JI(o, "leverage", db_i64(r, i, 3));
-        JI(o, "side", name_of(sides, 2, db_str(r, i, 4)));
-        JI(o, "type", name_of(types, 2, db_str(r, i, 5)));
-        JI(o, "tif", name_of(tifs, 3, db_str(r, i, 6)));
+        JI(o, "side", market_side_of(db_str(r, i, 4)));
+        JI(o, "type", market_type_of(db_str(r, i, 5)));
+        JI(o, "tif", market_tif_of(db_str(r, i, 6)));
         JI(o, "status", MARKET_LIVE);
         JI(o, "reduce_only", db_bool(r, i, 7));
         JI(o, "qty", db_i64(r, i, 8));

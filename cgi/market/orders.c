@@ -80,11 +80,8 @@ int orders_trade(struct app *app, struct http_req *req, struct http_resp *resp, 
     memset(&ins, 0, sizeof(ins));
     c = (struct market_check){.p = &prm, .ins = NULL, .fair = col(r, 7)};
     if (!PQgetisnull(r, 0, 0)) {
-        const char *k = db_str(r, 0, 1);
         ins.id = (int32_t)col(r, 0);
-        ins.kind = strcmp(k, "spot") == 0   ? MARKET_SPOT
-                   : strcmp(k, "perp") == 0 ? MARKET_PERP
-                                            : MARKET_OPTION;
+        ins.kind = (enum market_kind)market_kind_of(db_str(r, 0, 1));
         snprintf(ins.name, sizeof(ins.name), "%s", o.instrument);
         ins.call = db_bool(r, 0, 2);
         ins.strike = col(r, 3);
