@@ -428,10 +428,15 @@ int ledger_from_json(struct ledger *l, struct json_object *j, struct bt_err *err
 
 /* ---- persistence ---- */
 
+/* Only the missing ones: the load runs in a REPEATABLE READ snapshot, and
+ * ON CONFLICT meeting a row a running tick updated since (its balance)
+ * would be a serialization failure (tickd verify next to a live world). */
 DB_STMT(q_system_accounts,
         "INSERT INTO ledger_accounts (world_id, system, currency) "
-        "SELECT $1, s, c FROM unnest($2::text[]) s, unnest($3::text[]) c "
-        "ON CONFLICT (world_id, system, currency) WHERE system IS NOT NULL DO NOTHING");
+        "SELECT $1, s, c FROM unnest($2::text[]) s, unnest($3::text[]) c WHERE NOT EXISTS "
+        "(SELECT 1 FROM ledger_accounts a WHERE a.world_id = $1 AND a.system = s AND "
+        "a.currency = c) ON CONFLICT (world_id, system, currency) WHERE system IS NOT NULL "
+        "DO NOTHING");
 DB_STMT(q_accounts, "SELECT id, COALESCE(company_id, 0), COALESCE(system, 'company'), currency, "
                     "balance FROM ledger_accounts WHERE world_id = $1");
 DB_STMT(q_new_accounts,

@@ -192,7 +192,7 @@ struct market_state {
     int64_t premium_sum_ppm; /* premium index samples since then */
     int64_t premium_n;
     int64_t funding_rate_ppm; /* last applied */
-    int64_t day;              /* game day of the daily statistics */
+    int64_t hour;             /* game hour of the rolling statistics (-1: none yet) */
 };
 
 /* A fresh market (spot and perp listed, options listed at the first step). */

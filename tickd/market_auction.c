@@ -373,7 +373,7 @@ void market_auction(struct market_tick *x, int k)
                 ins->id);
     if (vol > 0) {
         ins->last_price = price;
-        ins->volume_day += vol;
+        ins->hour_vol[x->st->hour % MARKET_HOURS] += vol;
         ins->volume_total += vol;
     }
     /* What did not trade now and may not rest is cancelled. */

@@ -15,6 +15,25 @@
 
 typedef __int128 i128;
 
+int64_t market_open_24h(const struct market_instr *ins, int64_t h)
+{
+    for (int k = 1; k <= MARKET_HOURS; k++) {
+        int64_t v = ins->hour_open[(h + k) % MARKET_HOURS];
+        if (v > 0)
+            return v;
+    }
+    return 0;
+}
+
+int64_t market_volume_24h(const struct market_instr *ins)
+{
+    int64_t v = 0;
+
+    for (int k = 0; k < MARKET_HOURS; k++)
+        v += ins->hour_vol[k];
+    return v;
+}
+
 void market_params_default(struct market_params *p)
 {
     *p = (struct market_params){

@@ -79,6 +79,8 @@ struct market_params {
     int64_t order_ttl_s; /* resting orders expire after this much game time */
 };
 
+#define MARKET_HOURS 24 /* the list's rolling window, in game hours */
+
 /* One tradable instrument.  The statistics at the end are maintained by the
  * tick (market.h) and shown by GET /market/list. */
 struct market_instr {
@@ -90,9 +92,17 @@ struct market_instr {
     int64_t expiry_s; /* options, game seconds */
     bool open;
     int64_t last_price, mark, best_bid, best_ask; /* 0 = none */
-    int64_t day_open, volume_day, volume_total;   /* volume in sats */
-    int64_t open_interest;                        /* sats, long side */
+    /* Rolling 24 game hours, one slot per game hour (slot = hour % 24):
+     * the last price when the hour began and the sats traded in it. */
+    int64_t hour_open[MARKET_HOURS], hour_vol[MARKET_HOURS];
+    int64_t volume_total;  /* sats */
+    int64_t open_interest; /* sats, long side */
 };
+
+/* The price 24 game hours ago (the open of the oldest hour of the window
+ * that has one; 0 when none) and the volume of the window, at game hour h. */
+int64_t market_open_24h(const struct market_instr *ins, int64_t h);
+int64_t market_volume_24h(const struct market_instr *ins);
 
 /* A trade request in integers (the handler parses the decimal strings with
  * valid_parse_decimal: qty at scale 8 = sats, prices at scale 6). */

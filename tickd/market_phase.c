@@ -215,11 +215,12 @@ static struct mkphase *mkphase_new(struct bt_err *err)
 /* ---- load: the state from its tables, through the snapshot format ---- */
 
 DB_STMT(q_mk_world, "SELECT tick, game_s, fair, next_instr_id, funding_epoch, premium_sum_ppm, "
-                    "premium_n, funding_rate_ppm, day, list_json FROM market_worlds "
+                    "premium_n, funding_rate_ppm, hour, list_json FROM market_worlds "
                     "WHERE world_id = $1");
-DB_STMT(q_mk_ins, "SELECT id, kind, name, is_call, strike, expiry_s, open, last_price, mark, "
-                  "best_bid, best_ask, day_open, volume_day, volume_total, open_interest "
-                  "FROM market_instruments WHERE world_id = $1 AND listed ORDER BY id");
+DB_STMT(q_mk_ins,
+        "SELECT id, kind, name, is_call, strike, expiry_s, open, last_price, mark, "
+        "best_bid, best_ask, to_json(hour_open), to_json(hour_vol), volume_total, "
+        "open_interest FROM market_instruments WHERE world_id = $1 AND listed ORDER BY id");
 DB_STMT(q_mk_ord, "SELECT id, company_id, instr_id, leverage, side, type, tif, reduce_only, "
                   "qty, filled, limit_uusd, tick, expire_s, res_usd, res_btc FROM market_orders "
                   "WHERE world_id = $1 AND status = 'live' ORDER BY id");
@@ -258,8 +259,8 @@ static json_object *load_instruments(PGresult *r)
         JI(o, "mark", db_i64(r, i, 8));
         JI(o, "best_bid", db_i64(r, i, 9));
         JI(o, "best_ask", db_i64(r, i, 10));
-        JI(o, "day_open", db_i64(r, i, 11));
-        JI(o, "volume_day", db_i64(r, i, 12));
+        json_object_object_add(o, "hour_open", json_tokener_parse(db_str(r, i, 11)));
+        json_object_object_add(o, "hour_vol", json_tokener_parse(db_str(r, i, 12)));
         JI(o, "volume_total", db_i64(r, i, 13));
         JI(o, "open_interest", db_i64(r, i, 14));
         json_object_array_add(a, o);
@@ -343,7 +344,7 @@ static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
 {
     static const char *const scalars[] = {"tick",          "game_s",           "fair",
                                           "next_instr_id", "funding_epoch",    "premium_sum_ppm",
-                                          "premium_n",     "funding_rate_ppm", "day"};
+                                          "premium_n",     "funding_rate_ppm", "hour"};
     const struct ledger *l = tick_state(ctx, &tick_phase_ledger);
     struct market_params prm;
     struct mkphase *p;
@@ -445,15 +446,16 @@ static json_object *instr_json(const struct mkphase *p, const struct market_inst
     json_object_object_add(o, "mark", jdec(ins->mark, 6));
     json_object_object_add(o, "best_bid", jdec(ins->best_bid, 6));
     json_object_object_add(o, "best_ask", jdec(ins->best_ask, 6));
-    json_object_object_add(o, "day_open", jdec(ins->day_open, 6));
-    json_object_object_add(
-        o, "change_ppm",
-        ins->day_open > 0 && ins->last_price > 0
-            ? json_object_new_int64((ins->last_price - ins->day_open) * MARKET_PPM / ins->day_open)
-            : NULL);
     {
         char b[40];
-        dec(ins->volume_day, 8, b, sizeof(b));
+        int64_t open = market_open_24h(ins, p->st.hour);
+        json_object_object_add(o, "open_24h", jdec(open, 6));
+        json_object_object_add(
+            o, "change_ppm",
+            open > 0 && ins->last_price > 0
+                ? json_object_new_int64((ins->last_price - open) * MARKET_PPM / open)
+                : NULL);
+        dec(market_volume_24h(ins), 8, b, sizeof(b));
         json_object_object_add(o, "volume", json_object_new_string(b));
         dec(ins->open_interest, 8, b, sizeof(b));
         json_object_object_add(o, "open_interest", json_object_new_string(b));
@@ -640,24 +642,26 @@ static int step(struct tick_ctx *ctx, void *state, struct bt_err *err)
 
 DB_STMT(q_mk_world_up,
         "INSERT INTO market_worlds (world_id, tick, game_s, fair, vol_ppm, next_instr_id, "
-        "funding_epoch, premium_sum_ppm, premium_n, funding_rate_ppm, day, list_json) VALUES "
+        "funding_epoch, premium_sum_ppm, premium_n, funding_rate_ppm, hour, list_json) VALUES "
         "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (world_id) DO UPDATE SET "
         "tick = EXCLUDED.tick, game_s = EXCLUDED.game_s, fair = EXCLUDED.fair, vol_ppm = "
         "EXCLUDED.vol_ppm, next_instr_id = EXCLUDED.next_instr_id, funding_epoch = "
         "EXCLUDED.funding_epoch, premium_sum_ppm = EXCLUDED.premium_sum_ppm, premium_n = "
-        "EXCLUDED.premium_n, funding_rate_ppm = EXCLUDED.funding_rate_ppm, day = EXCLUDED.day, "
+        "EXCLUDED.premium_n, funding_rate_ppm = EXCLUDED.funding_rate_ppm, hour = EXCLUDED.hour, "
         "list_json = EXCLUDED.list_json");
 DB_STMT(q_mk_ins_up,
         "INSERT INTO market_instruments (world_id, id, name, kind, is_call, strike, expiry_s, "
-        "open, last_price, mark, best_bid, best_ask, day_open, volume_day, volume_total, "
-        "open_interest, book) SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], "
-        "$5::bool[], $6::bigint[], $7::bigint[], $8::bool[], $9::bigint[], $10::bigint[], "
-        "$11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], "
-        "$16::bigint[], $17::text[]) ON CONFLICT (world_id, id) DO UPDATE SET open = "
-        "EXCLUDED.open, listed = true, last_price = EXCLUDED.last_price, mark = EXCLUDED.mark, "
-        "best_bid = EXCLUDED.best_bid, best_ask = EXCLUDED.best_ask, day_open = "
-        "EXCLUDED.day_open, volume_day = EXCLUDED.volume_day, volume_total = "
-        "EXCLUDED.volume_total, open_interest = EXCLUDED.open_interest, book = EXCLUDED.book");
+        "open, last_price, mark, best_bid, best_ask, hour_open, hour_vol, volume_total, "
+        "open_interest, book) SELECT $1, u.id, u.name, u.kind, u.c, u.k, u.e, u.o, u.l, u.m, "
+        "u.b, u.a, u.ho::bigint[], u.hv::bigint[], u.vt, u.oi, u.bk FROM unnest($2::int[], "
+        "$3::text[], $4::text[], $5::bool[], $6::bigint[], $7::bigint[], $8::bool[], "
+        "$9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::text[], "
+        "$15::bigint[], $16::bigint[], $17::text[]) AS u(id, name, kind, c, k, e, o, l, m, b, a, "
+        "ho, hv, vt, oi, bk) ON CONFLICT (world_id, id) DO UPDATE SET open = EXCLUDED.open, "
+        "listed = true, last_price = EXCLUDED.last_price, mark = EXCLUDED.mark, best_bid = "
+        "EXCLUDED.best_bid, best_ask = EXCLUDED.best_ask, hour_open = EXCLUDED.hour_open, "
+        "hour_vol = EXCLUDED.hour_vol, volume_total = EXCLUDED.volume_total, open_interest = "
+        "EXCLUDED.open_interest, book = EXCLUDED.book");
 DB_STMT(q_mk_ins_gone, "UPDATE market_instruments SET listed = false, open = false "
                        "WHERE world_id = $1 AND id = ANY($2::int[])");
 DB_STMT(q_mk_acc_new, "INSERT INTO market_accounts (world_id, account) SELECT $1, a FROM "
@@ -705,7 +709,7 @@ static int persist_world(struct tick_ctx *ctx, struct mkphase *p, const char *w,
                      st->premium_sum_ppm,
                      st->premium_n,
                      st->funding_rate_ppm,
-                     st->day};
+                     st->hour};
     char b[10][24];
     const char *q[12];
 
@@ -745,8 +749,8 @@ static int persist_instruments(struct tick_ctx *ctx, struct mkphase *p, const ch
         pgarr_i64(&a[8], s->mark);
         pgarr_i64(&a[9], s->best_bid);
         pgarr_i64(&a[10], s->best_ask);
-        pgarr_i64(&a[11], s->day_open);
-        pgarr_i64(&a[12], s->volume_day);
+        pgarr_i64s(&a[11], s->hour_open, MARKET_HOURS);
+        pgarr_i64s(&a[12], s->hour_vol, MARKET_HOURS);
         pgarr_i64(&a[13], s->volume_total);
         pgarr_i64(&a[14], s->open_interest);
         pgarr_str(&a[15], book);

@@ -294,7 +294,7 @@ static void instr_add(struct market_state *st, int32_t id, enum market_kind k, c
 void market_init(struct market_state *st, const struct market_params *p)
 {
     *st = (struct market_state){
-        .p = *p, .next_instr_id = MARKET_FIRST_OPTION_ID, .funding_epoch = -1, .day = -1};
+        .p = *p, .next_instr_id = MARKET_FIRST_OPTION_ID, .funding_epoch = -1, .hour = -1};
     instr_add(st, MARKET_SPOT_ID, MARKET_SPOT, "BTC-USD");
     instr_add(st, MARKET_PERP_ID, MARKET_PERP, "BTC-PERP");
 }
@@ -586,18 +586,37 @@ static void expire_orders(struct market_tick *x)
     }
 }
 
+/* Before anything trades in the tick: the game hours that began since the
+ * last tick open their slots (at most the whole window) with the last
+ * price and no volume. */
+static void roll_hours(struct market_tick *x)
+{
+    struct market_state *st = x->st;
+    int64_t h = x->env->game_s / 3600, n = h - st->hour;
+
+    if (n <= 0)
+        return;
+    if (st->hour < 0 || n > MARKET_HOURS)
+        n = MARKET_HOURS;
+    for (int i = 0; i < st->n_ins; i++) {
+        struct market_instr *ins = &st->ins[i];
+        for (int64_t k = 0; k < n; k++) {
+            int64_t slot = (h - k) % MARKET_HOURS; /* h - k < 0 in the first game day */
+            slot = slot < 0 ? slot + MARKET_HOURS : slot;
+            ins->hour_open[slot] = ins->last_price;
+            ins->hour_vol[slot] = 0;
+        }
+    }
+    st->hour = h;
+}
+
 static void stats(struct market_tick *x)
 {
     struct market_state *st = x->st;
-    int64_t day = x->env->game_s / 86400;
 
     for (int i = 0; i < st->n_ins; i++) {
         struct market_instr *ins = &st->ins[i];
 
-        if (day != st->day) {
-            ins->day_open = ins->last_price;
-            ins->volume_day = 0;
-        }
         ins->mark = market_ref_price(st, x->env, ins);
         market_best(x, i, &ins->best_bid, &ins->best_ask);
         ins->open_interest = 0;
@@ -608,7 +627,6 @@ static void stats(struct market_tick *x)
         if (ins && ins->kind != MARKET_SPOT && st->pos[i].qty > 0)
             ins->open_interest += st->pos[i].qty;
     }
-    st->day = day;
 }
 
 static int cmp_acct(const void *a, const void *b)
@@ -706,6 +724,7 @@ int market_step(struct market_state *st, const struct market_env *env,
     st->fair = env->fair;
     market_options_settle(&x);
     market_options_list(&x);
+    roll_hours(&x);
     expire_orders(&x);
     intake(&x, in, nin);
     market_reserve(&x, true);
@@ -774,7 +793,7 @@ void market_hash(const struct market_state *st, crypto_generichash_state *h)
     h64(&hb, st->premium_sum_ppm);
     h64(&hb, st->premium_n);
     h64(&hb, st->funding_rate_ppm);
-    h64(&hb, st->day);
+    h64(&hb, st->hour);
     for (int i = 0; i < st->n_ins; i++) {
         const struct market_instr *s = &st->ins[i];
 
@@ -786,8 +805,10 @@ void market_hash(const struct market_state *st, crypto_generichash_state *h)
         h64(&hb, s->expiry_s);
         h64(&hb, s->open);
         h64(&hb, s->last_price);
-        h64(&hb, s->day_open);
-        h64(&hb, s->volume_day);
+        for (int k = 0; k < MARKET_HOURS; k++) {
+            h64(&hb, s->hour_open[k]);
+            h64(&hb, s->hour_vol[k]);
+        }
         h64(&hb, s->volume_total);
     }
     for (int i = 0; i < st->n_ord; i++) {
@@ -911,6 +932,15 @@ static json_object *params_json(const struct market_params *p)
     return o;
 }
 
+static json_object *i64s_json(const int64_t *v, int n)
+{
+    json_object *a = json_object_new_array_ext(n);
+
+    for (int i = 0; i < n; i++)
+        json_object_array_add(a, json_object_new_int64(v[i]));
+    return a;
+}
+
 json_object *market_to_json(const struct market_state *st)
 {
     json_object *j = json_object_new_object(), *a;
@@ -925,7 +955,7 @@ json_object *market_to_json(const struct market_state *st)
     JI(j, "premium_sum_ppm", st->premium_sum_ppm);
     JI(j, "premium_n", st->premium_n);
     JI(j, "funding_rate_ppm", st->funding_rate_ppm);
-    JI(j, "day", st->day);
+    JI(j, "hour", st->hour);
     a = json_object_new_array();
     for (int i = 0; i < st->n_ins; i++) {
         const struct market_instr *s = &st->ins[i];
@@ -942,8 +972,8 @@ json_object *market_to_json(const struct market_state *st)
         JI(o, "mark", s->mark);
         JI(o, "best_bid", s->best_bid);
         JI(o, "best_ask", s->best_ask);
-        JI(o, "day_open", s->day_open);
-        JI(o, "volume_day", s->volume_day);
+        json_object_object_add(o, "hour_open", i64s_json(s->hour_open, MARKET_HOURS));
+        json_object_object_add(o, "hour_vol", i64s_json(s->hour_vol, MARKET_HOURS));
         JI(o, "volume_total", s->volume_total);
         JI(o, "open_interest", s->open_interest);
         json_object_array_add(a, o);
@@ -1030,6 +1060,22 @@ static json_object *jarr(json_object *j, const char *k, const char **missing)
     return v;
 }
 
+/* An array of exactly n integers into v. */
+static void jget_i64s(json_object *o, const char *k, int64_t *v, int n, const char **missing)
+{
+    json_object *a = jarr(o, k, missing);
+
+    if (a && (int)json_object_array_length(a) != n && !*missing)
+        *missing = k;
+    for (int i = 0; a && !*missing && i < n; i++) {
+        json_object *e = json_object_array_get_idx(a, (size_t)i);
+        if (!json_object_is_type(e, json_type_int))
+            *missing = k;
+        else
+            v[i] = json_object_get_int64(e);
+    }
+}
+
 static void spec_from(json_object *p, const char *k, struct market_spec *s, const char **m)
 {
     json_object *o;
@@ -1071,7 +1117,7 @@ int market_from_json(struct market_state *st, json_object *j, struct bt_err *err
     st->premium_sum_ppm = jget(j, "premium_sum_ppm", &m);
     st->premium_n = jget(j, "premium_n", &m);
     st->funding_rate_ppm = jget(j, "funding_rate_ppm", &m);
-    st->day = jget(j, "day", &m);
+    st->hour = jget(j, "hour", &m);
     if ((a = jarr(j, "instruments", &m))) {
         n = json_object_array_length(a);
         for (size_t i = 0; i < n && !m; i++) {
@@ -1091,10 +1137,10 @@ int market_from_json(struct market_state *st, json_object *j, struct bt_err *err
                                        .mark = jget(o, "mark", &m),
                                        .best_bid = jget(o, "best_bid", &m),
                                        .best_ask = jget(o, "best_ask", &m),
-                                       .day_open = jget(o, "day_open", &m),
-                                       .volume_day = jget(o, "volume_day", &m),
                                        .volume_total = jget(o, "volume_total", &m),
                                        .open_interest = jget(o, "open_interest", &m)};
+            jget_i64s(o, "hour_open", s->hour_open, MARKET_HOURS, &m);
+            jget_i64s(o, "hour_vol", s->hour_vol, MARKET_HOURS, &m);
             if (!json_object_object_get_ex(o, "name", &nm) || s->kind > MARKET_OPTION)
                 m = "instruments[].name";
             else

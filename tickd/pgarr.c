@@ -62,6 +62,18 @@ void pgarr_str(struct pgarr *a, const char *s)
         a->failed = 1;
 }
 
+void pgarr_i64s(struct pgarr *a, const int64_t *v, int n)
+{
+    sep(a);
+    if (buf_puts(&a->b, "\"{") != BT_OK)
+        a->failed = 1;
+    for (int i = 0; i < n; i++)
+        if (buf_printf(&a->b, i ? ",%" PRId64 : "%" PRId64, v[i]) != BT_OK)
+            a->failed = 1;
+    if (buf_puts(&a->b, "}\"") != BT_OK)
+        a->failed = 1;
+}
+
 const char *pgarr_done(struct pgarr *a)
 {
     if (a->n == 0 && buf_puts(&a->b, "{") != BT_OK)

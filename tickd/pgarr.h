@@ -33,6 +33,9 @@ void pgarr_free_n(struct pgarr *a, int n);
 void pgarr_i64(struct pgarr *a, int64_t v);
 void pgarr_null(struct pgarr *a);
 void pgarr_str(struct pgarr *a, const char *s); /* NULL s appends NULL */
+/* An element that is itself the literal of n integers ("{1,2}", quoted):
+ * a text[] column, cast per row (u.x::bigint[]). */
+void pgarr_i64s(struct pgarr *a, const int64_t *v, int n);
 /* The literal, or NULL when the cap was reached. */
 const char *pgarr_done(struct pgarr *a);
 

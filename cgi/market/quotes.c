@@ -2,8 +2,8 @@
  * quotes.c - GET /market/list and GET /market/book/:instrument.
  *
  * tickd writes, every tick, the public instrument list of the world
- * (market_worlds.list_json: last, mark, best bid/ask, change since the game
- * day's open, volume, funding, option greeks) and each instrument's
+ * (market_worlds.list_json: last, mark, best bid/ask, change and volume
+ * over the last 24 game hours, funding, option greeks) and each instrument's
  * aggregated depth (market_instruments.book).  The list is public and hot:
  * it is kept in Redis under market:list:<world> for one tick (PX = the
  * world's tick length), so a request costs one Redis GET, and nginx

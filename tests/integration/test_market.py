@@ -112,15 +112,21 @@ def shock(stack, wid, admin, pct_bp):
     return stack.sql("SELECT applied_tick FROM world_shocks WHERE id = %s", (sid,))[0][0]
 
 
-@pytest.fixture(scope="module")
-def mk_world(stack):
-    """A world of its own ticking every 150 ms (one game hour per tick)."""
+def market_world(stack, params):
+    """A world of its own ticking every 150 ms with these parameters and an
+    open market: yields (world id, admin headers), then pauses it."""
     wid = new_world(stack, 150)
     admin = Player(stack, role="admin").h
-    set_params(stack, wid, admin, {"game_seconds_per_tick": 3600})
+    set_params(stack, wid, admin, params)
     wait_market(stack, wid)
     yield wid, admin
     stack.sql("UPDATE worlds SET status = 'paused' WHERE id = %s", (wid,))
+
+
+@pytest.fixture(scope="module")
+def mk_world(stack):
+    """One game hour per tick."""
+    yield from market_world(stack, {"game_seconds_per_tick": 3600})
 
 
 # ---- validation -----------------------------------------------------------------------------
@@ -296,6 +302,15 @@ def test_two_players_cross_each_other_in_one_auction(stack, mk_world):
     assert lo < dec(fs["price"], 6) < hi
     assert fs["qty"] == fb["qty"] == "0.05"
     assert btc(b) == 5_000_000 and btc(a) == 0
+    # The list's change is the last price against the one 24 game hours
+    # ago (a game hour per tick here), once an hour has opened at a price.
+    stack.wait_for(lambda: instrument(stack, wid, "BTC-USD")["open_24h"] is not None,
+                   timeout=30, what="a 24 h open in the list")
+    i = instrument(stack, wid, "BTC-USD")
+    o, last = dec(i["open_24h"], 6), dec(i["last"], 6)
+    q = abs(last - o) * 1_000_000 // o
+    assert i["change_ppm"] == (q if last >= o else -q)
+    assert dec(i["volume"], 8) > 0
 
 
 # ---- perpetual ------------------------------------------------------------------------------
@@ -371,17 +386,75 @@ def test_leveraged_position_is_liquidated_by_a_price_shock(stack, mk_world):
                      "company_id IS NOT NULL AND balance < 0", (wid,))[0][0] == 0
 
 
+@pytest.fixture(scope="module")
+def calm_world(stack):
+    """A world whose price moves only when an admin shocks it: one game
+    second per tick, the lowest volatility, no jumps and no events."""
+    yield from market_world(stack, {"game_seconds_per_tick": 1, "price_vol_bp": 500,
+                                    "jumps_per_year": 0, "event_rate_pct": 0})
+
+
+def test_margin_call_alert_comes_before_the_liquidation(stack, calm_world):
+    wid, admin = calm_world
+    p = Player(stack, world=wid)
+    p.wait_open()
+    sse = private_events(stack, p)
+    seen = []
+
+    def until(code):
+        def check():
+            ev = sse.next()
+            if ev[0] == "alert":
+                seen.append(ev[2]["payload"])
+            return any(a["code"] == code for a in seen)
+        stack.wait_for(check, timeout=60, interval=0, what=f"the {code} alert")
+        return next(a for a in seen if a["code"] == code)
+
+    try:
+        applied(p, trade(p, {"instrument": "BTC-PERP", "side": "buy", "type": "market",
+                             "qty": "1", "leverage": 20}))
+        # The list's volume covers the last 24 game hours; no price is known
+        # from before this game hour (the first trade of the world), so
+        # there is no 24 h change yet.
+        stack.wait_for(lambda: dec(instrument(stack, wid, "BTC-PERP")["volume"], 8) >= SATS,
+                       timeout=30, what="the trade in the list's volume")
+        listed = instrument(stack, wid, "BTC-PERP")
+        assert listed["open_24h"] is None and listed["change_ppm"] is None
+        pos = positions(p)["BTC-PERP"]
+        entry, margin = dec(pos["entry_price"], 6), dec(pos["margin"], 6)
+        # 1 BTC long: equity = margin + mark - entry; maintenance 0.5 % of
+        # the mark, margin call under 1.5x that.  Aim the shock at equity =
+        # 0.625 % of the mark, the middle of the margin-call band.
+        target = (entry - margin) / (1 - 0.00625)
+        bp = round((target / fair(stack, wid) - 1) * 10000)
+        assert -480 < bp < -380, bp
+        shock(stack, wid, admin, bp)
+        call = until("margin_call")
+        assert call["level"] == "warning" and call["instrument"] == "BTC-PERP"
+        assert call["qty"] == "1"
+        assert call["maintenance_usd_micro"] <= call["equity_usd_micro"] \
+            < call["maintenance_usd_micro"] * 3 // 2
+        pos = positions(p)["BTC-PERP"]  # warned, still open
+        assert pos["margin_called"] is True and dec(pos["qty"], 8) == 100_000_000
+        shock(stack, wid, admin, -500)
+        liq = until("liquidated")
+    finally:
+        sse.close()
+    assert liq["level"] == "critical" and liq["instrument"] == "BTC-PERP"
+    codes = [a["code"] for a in seen]
+    assert codes.index("margin_call") < codes.index("liquidated")
+    assert codes.count("margin_call") == 1  # once per fall under the threshold
+    assert "BTC-PERP" not in positions(p)
+    assert p.balance() >= 0
+
+
 # ---- options --------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def opt_world(stack):
     """A game day per tick: weekly option series expire within seconds."""
-    wid = new_world(stack, 150)
-    admin = Player(stack, role="admin").h
-    set_params(stack, wid, admin, {"game_seconds_per_tick": 86400})
-    wait_market(stack, wid)
-    yield wid
-    stack.sql("UPDATE worlds SET status = 'paused' WHERE id = %s", (wid,))
+    for wid, _ in market_world(stack, {"game_seconds_per_tick": 86400}):
+        yield wid
 
 
 def test_options_settle_in_cash_in_and_out_of_the_money(stack, opt_world):

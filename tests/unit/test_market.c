@@ -802,6 +802,60 @@ static void perp_liquidation_by_price_shock(void **state)
 
 /* ---- options ---- */
 
+/* GET /market/list's change and volume: a rolling 24 game hours, one slot
+ * per game hour, opened with the last price when the hour begins. */
+static void rolling_24h_statistics(void **state)
+{
+    struct fx f;
+    struct market_env e;
+    struct market_intent in[1];
+    const struct market_instr *ins;
+    int64_t p1, p2, h = 3600;
+
+    (void)state;
+    fx_start(&f, NULL);
+    fund(&f.st, &f.l, 1, USD(100000), 0);
+    e = env_at(1, FAIR, 0); /* hour 0 */
+    in[0] = mkt(1, 1, "BTC-USD", MARKET_BUY, BTC(0.01));
+    step(&f, &e, in, 1);
+    ins = market_instr_get(&f.st, MARKET_SPOT_ID);
+    p1 = ins->last_price;
+    assert_true(p1 > 0);
+    assert_int_equal(market_volume_24h(ins), BTC(0.01));
+    assert_int_equal(market_open_24h(ins, f.st.hour), 0); /* nothing traded before */
+
+    e = env_at(2, FAIR + USD(1200), 10 * h); /* hour 10: hours 1..10 open at p1 */
+    in[0] = mkt(2, 1, "BTC-USD", MARKET_BUY, BTC(0.02));
+    step(&f, &e, in, 1);
+    ins = market_instr_get(&f.st, MARKET_SPOT_ID);
+    p2 = ins->last_price;
+    assert_true(p2 > p1);
+    assert_int_equal(f.st.hour, 10);
+    assert_int_equal(market_volume_24h(ins), BTC(0.03));
+    assert_int_equal(market_open_24h(ins, f.st.hour), p1);
+
+    e = env_at(3, FAIR, 24 * h); /* hour 24 reuses hour 0's slot: its volume leaves */
+    step(&f, &e, NULL, 0);
+    ins = market_instr_get(&f.st, MARKET_SPOT_ID);
+    assert_int_equal(market_volume_24h(ins), BTC(0.02));
+    assert_int_equal(market_open_24h(ins, f.st.hour), p1); /* hour 1 opened at p1 */
+
+    e = env_at(4, FAIR, 34 * h); /* hour 34: hours 10..33 remain, hour 10 left too */
+    step(&f, &e, NULL, 0);
+    ins = market_instr_get(&f.st, MARKET_SPOT_ID);
+    assert_int_equal(market_volume_24h(ins), 0);
+    assert_int_equal(market_open_24h(ins, f.st.hour), p2); /* hour 11 opened at p2 */
+
+    e = env_at(5, FAIR, 500 * h); /* more than a day in one tick: every slot opens */
+    step(&f, &e, NULL, 0);
+    ins = market_instr_get(&f.st, MARKET_SPOT_ID);
+    for (int k = 0; k < MARKET_HOURS; k++) {
+        assert_int_equal(ins->hour_open[k], p2);
+        assert_int_equal(ins->hour_vol[k], 0);
+    }
+    fx_end(&f);
+}
+
 static void options_settle_in_and_out_of_the_money(void **state)
 {
     struct fx f;
@@ -1146,6 +1200,7 @@ int main(void)
         cmocka_unit_test(perp_funding_longs_pay_shorts),
         cmocka_unit_test(perp_crowded_longs_push_premium_and_pay_more),
         cmocka_unit_test(perp_liquidation_by_price_shock),
+        cmocka_unit_test(rolling_24h_statistics),
         cmocka_unit_test(options_settle_in_and_out_of_the_money),
         cmocka_unit_test(black_scholes_reference_values),
         cmocka_unit_test(same_intents_any_arrival_order_same_hashes),
