@@ -69,6 +69,9 @@ const struct config_key config_keys[] = {
         "argon2id cost: 0 = libsodium interactive, 1 = moderate"),
     INT(live_ticket_ttl_s, "BT_LIVE_TICKET_TTL", "30", 5, 300,
         "lifetime of an unused single-use live subscribe ticket (s)"),
+    INT(live_presence_s, "BT_LIVE_PRESENCE", "4500", 60, 1000000000,
+        "a company gets player:update for this long after a live subscribe (s); keep it above "
+        "BT_LIVE_SUB_TIMEOUT plus the channel buffer's TTL"),
 
     STR(refresh_key_file, "BT_REFRESH_KEY_FILE", "var/secrets/refresh.key",
         "file holding the key of the stored refresh-token hashes (>= 32 bytes)"),

@@ -52,6 +52,7 @@ struct config {
     int pwhash_profile; /* 0 = libsodium interactive, 1 = moderate */
     /* realtime */
     int live_ticket_ttl_s; /* lifetime of an unused subscribe ticket */
+    int live_presence_s;   /* player:update this long after a subscribe (lib/presence.h) */
 
     char refresh_key_file[CONFIG_STR]; /* key of the refresh-token hashes */
     int login_max_failures;            /* failed logins per account and window before 429 */

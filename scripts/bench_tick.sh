@@ -65,6 +65,12 @@ SQL
     t=$(q -c "SELECT tick FROM worlds WHERE id = 1")
     until [ "$(q -c "SELECT tick FROM worlds WHERE id = 1")" -gt "$((t + 2))" ]; do sleep 0.2; done
 fi
+# ONLINE_PCT (default 10) percent of the companies have a live subscriber
+# (lib/presence.h): they get player:update; the others are not published to.
+ONLINE_PCT=${ONLINE_PCT:-10}
+online=$(q -c "SELECT count(*) FROM companies WHERE name LIKE 'bench%' AND id % 100 < $ONLINE_PCT")
+q -c "SELECT 'ZADD bt:live:online:1 99999999999999 ' || id FROM companies
+      WHERE name LIKE 'bench%' AND id % 100 < $ONLINE_PCT" | redis-cli -p "$BT_REDIS_PORT" > /dev/null
 start=$(q -c "SELECT tick FROM worlds WHERE id = 1")
 lsn0=$(q -c "SELECT pg_current_wal_lsn()")
 # PERF=file records tickd's profile (perf record -g) over the measured ticks.
@@ -87,9 +93,9 @@ hist=$(q -c "SELECT count(*) / GREATEST($end - $start, 1) FROM mining_history WH
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$(awk '{print $1}' "$VAR/run/tickd.pid")/status")
 applied=$(q -c "SELECT count(*) FROM intents WHERE applied_tick > $start AND status = 'applied'")
 rejected=$(q -c "SELECT count(*) FROM intents WHERE applied_tick > $start AND status = 'rejected'")
-python3 - "$VAR/log/tickd.log" "$start" "$N" "$K" "$wal" "$rss" "$applied" "$rejected" "$RIGS" "$hist" <<'PY'
+python3 - "$VAR/log/tickd.log" "$start" "$N" "$K" "$wal" "$rss" "$applied" "$rejected" "$RIGS" "$hist" "$online" <<'PY'
 import json, re, sys
-log, start, n, k, wal, rss, applied, rejected, rigs, hist = sys.argv[1:]
+log, start, n, k, wal, rss, applied, rejected, rigs, hist, online = sys.argv[1:]
 rows, phases = [], {}
 for line in open(log, errors="replace"):
     m = re.search(r'world 1 tick (\d+) intents (\d+) compute_us (\d+) commit_us (\d+) publish_us (\d+)', line)
@@ -103,7 +109,7 @@ for line in open(log, errors="replace"):
                 phases.setdefault(name if "/" not in v else f"{name}.{part}", []).append(int(x))
 def pct(v, q):
     v = sorted(v); return v[min(len(v) - 1, int(q * len(v)))] / 1000 if v else float("nan")
-print(f"companies={n} rigs={rigs} intents/tick={k} ticks={len(rows)} applied={applied} rejected={rejected}")
+print(f"companies={n} (online {online}) rigs={rigs} intents/tick={k} ticks={len(rows)} applied={applied} rejected={rejected}")
 for name, col in (("compute", 0), ("commit", 1), ("publish", 2), ("total", 3)):
     vals = [r[col] for r in rows]
     print(f"  {name:8s} p50 {pct(vals, .5):8.1f} ms   p99 {pct(vals, .99):8.1f} ms")

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "presence.h"
 #include "rds.h"
 #include "replay.h"
 #include "sched.h"
@@ -57,6 +58,8 @@ struct tickd {
     struct config cfg;
     struct db db;
     struct rds rds;
+    int64_t *online; /* present companies of the world being ticked (lib/presence.h) */
+    int nonline, online_cap;
     struct outbox *outbox; /* publisher thread */
     struct metrics *metrics;
     struct arena arena;
@@ -234,6 +237,19 @@ static void run_one(struct tickd *td, int k)
     ctx.snapshot_every = td->cfg.snapshot_every;
     ctx.history_ticks = td->cfg.history_ticks;
     ctx.lateness_us = (start - td->sched[k].next_ns) / 1000;
+    if (ctx.outbox) {
+        struct bt_err perr;
+        err_clear(&perr);
+        ctx.online_known =
+            presence_online(&td->rds, &td->arena, ctx.world->id, presence_now_ms(), &td->online,
+                            &td->nonline, &td->online_cap, &perr) == BT_OK;
+        if (!ctx.online_known)
+            log_msg(LOGL_WARN, NULL,
+                    "world %" PRId64 ": presence unknown, publishing to all: %s %s", ctx.world->id,
+                    perr.detail, perr.internal);
+        ctx.online = td->online;
+        ctx.nonline = td->nonline;
+    }
     rc = tick_run(&ctx, &err);
     if (rc == TICK_FENCED) {
         arena_reset(&td->arena);
@@ -339,6 +355,7 @@ static int run(struct tickd *td)
     arena_reset(&td->arena);
     outbox_stop(td->outbox, OUTBOX_DRAIN_MS);
     rds_close(&td->rds);
+    free(td->online);
     db_close(&td->db);
     metrics_close(td->metrics);
     arena_free(&td->arena);

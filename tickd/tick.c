@@ -10,6 +10,7 @@
 #include "tick.h"
 #include "log.h"
 #include "outbox.h"
+#include "presence.h"
 #include "rng.h"
 
 #include <inttypes.h>
@@ -532,7 +533,8 @@ static void publish_companies(struct tick_ctx *ctx, struct outbox_batch *b)
         int64_t cid = ctx->touched[i];
         int first;
         size_t p;
-        if (i > 0 && ctx->touched[i - 1] == cid)
+        if ((i > 0 && ctx->touched[i - 1] == cid) ||
+            (ctx->online_known && !presence_has(ctx->online, ctx->nonline, cid)))
             continue;
         snprintf(channel, sizeof(channel), "company.%" PRId64, cid);
         payload = json_object_new_object();

@@ -101,6 +101,11 @@ struct tick_ctx {
     /* companies whose state or intents changed this tick (for publishing) */
     int64_t *touched;
     int ntouched, touched_cap;
+    /* companies with a live subscriber (lib/presence.h), sorted: only they
+     * get player:update and alerts; online_known false: every touched one */
+    const int64_t *online;
+    int nonline;
+    bool online_known;
     /* alerts raised this tick (published after the commit, never replayed) */
     struct tick_alert *alerts;
     int nalerts, alerts_cap;

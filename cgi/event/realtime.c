@@ -28,6 +28,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "presence.h"
 #include "valid.h"
 
 #include <inttypes.h>
@@ -252,6 +253,9 @@ int realtime_authorize(struct app *app, struct http_req *req, struct http_resp *
         return BT_ERR;
     if (banned)
         return deny(err, "this account is banned");
+    if (presence_mark(&app->rds, req->arena, world, company,
+                      presence_now_ms() + (int64_t)app->cfg.live_presence_s * 1000, err) != BT_OK)
+        return BT_ERR;
     log_msg(LOGL_INFO, req->request_id,
             "live subscribe user %" PRId64 " world %" PRId64 " company %" PRId64, uid, world,
             company);

@@ -287,6 +287,47 @@ def test_player_update_follows_an_applied_intent_and_reaches_only_its_owner(stac
     sb.close()
 
 
+def test_player_update_goes_only_to_companies_with_a_live_subscriber(stack):
+    """tickd publishes a company's player:update only while one of its
+    players subscribed recently (lib/presence.h): nothing is built or sent
+    for a company nobody listens to."""
+    tok, _, cid = player(stack)
+    h = {"Authorization": f"Bearer {tok}"}
+    pub = f"http://127.0.0.1:{stack.pub_port}"
+    stack.wait_for(lambda: (stack.get("/player/me", headers=h).json().get("private", {})
+                            .get("balances") or {}).get("usd_micro", 0) > 0,
+                   timeout=30, what="the company open")
+
+    def site(name):
+        r = stack.post("/site/create", headers=h, json={"region": "norway", "grid_tier": 2,
+                                                        "cooling_type": "air", "name": name})
+        assert r.status_code == 202, r.text
+        return r.json()["intent_id"]
+
+    def applied(iid):
+        stack.wait_for(lambda: stack.get(f"/intents/{iid}", headers=h).json()["status"]
+                       == "applied", timeout=30, what=f"intent {iid} applied")
+
+    applied(site("Unwatched"))
+    tick = stack.sql("SELECT tick FROM worlds WHERE id = 1")[0][0]
+    stack.wait_for(lambda: stack.sql("SELECT tick FROM worlds WHERE id = 1")[0][0] > tick + 1,
+                   timeout=30, what="two more ticks")
+    r = requests.get(f"{pub}/pub/company.{cid}", headers={"Accept": "text/json"}, timeout=5)
+    assert r.status_code == 404 or r.json()["messages"] == 0, r.text
+    assert stack.redis_cli("ZSCORE", "bt:live:online:1", str(cid)) == ""
+
+    sse = SSE(stack.url(ticket(stack, tok)["path"]))
+    try:
+        iid = site("Watched")
+        ev = sse.until(lambda e: e[0] == "player:update" and any(
+            i["intent_id"] == iid for i in e[2]["payload"].get("intents", [])))
+        assert ev[2]["payload"]["company_id"] == cid
+    finally:
+        sse.close()
+    until = float(stack.redis_cli("ZSCORE", "bt:live:online:1", str(cid)))
+    assert until > time.time() * 1000  # present for a while after the subscribe
+
+
 def test_websocket_with_ticket_receives_the_company_channel(stack):
     tok, _, cid = player(stack)
     t = ticket(stack, tok)

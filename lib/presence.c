@@ -1,0 +1,87 @@
+/*
+ * presence.c - presence_mark, presence_online (see presence.h).
+ */
+#include "presence.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t presence_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *key_of(struct rds *r, struct arena *a, int64_t world)
+{
+    return rds_key(r, a, "live:online:%" PRId64, world);
+}
+
+int presence_mark(struct rds *r, struct arena *a, int64_t world, int64_t company, int64_t until_ms,
+                  struct bt_err *err)
+{
+    char score[24], member[24];
+    const char *argv[5] = {"ZADD", key_of(r, a, world), "GT", score, member};
+
+    if (!argv[1])
+        return err_internal(err, "out of memory");
+    snprintf(score, sizeof(score), "%" PRId64, until_ms);
+    snprintf(member, sizeof(member), "%" PRId64, company);
+    /* GT: a later presence wins; a new member is added whatever its score. */
+    return rds_cmd(r, a, err, 5, argv, NULL) ? BT_OK : BT_ERR;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+int presence_online(struct rds *r, struct arena *a, int64_t world, int64_t now_ms, int64_t **ids,
+                    int *n, int *cap, struct bt_err *err)
+{
+    char upto[24];
+    const char *key = key_of(r, a, world);
+    const char *trim[4] = {"ZREMRANGEBYSCORE", key, "-inf", upto};
+    const char *all[4] = {"ZRANGE", key, "0", "-1"};
+    redisReply *rep;
+
+    if (!key)
+        return err_internal(err, "out of memory");
+    snprintf(upto, sizeof(upto), "(%" PRId64, now_ms);
+    if (!rds_cmd(r, a, err, 4, trim, NULL) || !(rep = rds_cmd(r, a, err, 4, all, NULL)))
+        return BT_ERR;
+    if (rep->type != REDIS_REPLY_ARRAY)
+        return err_internal(err, "presence: unexpected reply type %d", rep->type);
+    if ((int)rep->elements > *cap) {
+        int64_t *g = realloc(*ids, rep->elements * sizeof(**ids));
+        if (!g)
+            return err_internal(err, "out of memory for %zu present companies", rep->elements);
+        *ids = g;
+        *cap = (int)rep->elements;
+    }
+    *n = 0;
+    for (size_t i = 0; i < rep->elements; i++) {
+        const redisReply *e = rep->element[i];
+        char *end;
+        long long v;
+        if (e->type != REDIS_REPLY_STRING)
+            continue;
+        v = strtoll(e->str, &end, 10);
+        if (end != e->str && *end == '\0' && v > 0)
+            (*ids)[(*n)++] = v;
+    }
+    qsort(*ids, (size_t)*n, sizeof(**ids), cmp_i64);
+    return BT_OK;
+}
+
+bool presence_has(const int64_t *ids, int n, int64_t company)
+{
+    return n > 0 && bsearch(&company, ids, (size_t)n, sizeof(*ids), cmp_i64) != NULL;
+}
