@@ -31,7 +31,10 @@ const struct config_key config_keys[] = {
     STR(pg_dsn, "BT_PG_DSN", "host=127.0.0.1 port=5432 dbname=bitcoin_tycoon user=bt",
         "libpq connection string"),
     INT(pg_timeout_ms, "BT_PG_TIMEOUT_MS", "5000", 100, 600000,
-        "statement timeout of every query (ms)"),
+        "statement timeout of every query of the services (ms)"),
+    INT(tickd_pg_timeout_ms, "BT_TICKD_PG_TIMEOUT_MS", "60000", 1000, 3600000,
+        "statement timeout of tickd's queries (ms): a tick's bulk statements grow with the "
+        "world, and one that times out fails the tick and reloads the world"),
     STR(redis_host, "BT_REDIS_HOST", "127.0.0.1", "Redis host (or unix socket path)"),
     INT(redis_port, "BT_REDIS_PORT", "6379", 0, 65535, "Redis port (0 with a socket path)"),
     STR(redis_password, "BT_REDIS_PASSWORD", "", "Redis AUTH password (empty = none)"),

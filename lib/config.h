@@ -20,7 +20,8 @@ struct config {
     char log_level[16];
     char run_dir[CONFIG_STR]; /* sockets, pid files, metrics */
     char pg_dsn[512];
-    int pg_timeout_ms; /* statement_timeout for every query */
+    int pg_timeout_ms;       /* statement_timeout for every query */
+    int tickd_pg_timeout_ms; /* tickd's statement timeout */
     char redis_host[CONFIG_STR];
     int redis_port;
     char redis_password[CONFIG_STR];

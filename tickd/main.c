@@ -321,7 +321,7 @@ static int run(struct tickd *td)
                  td->cfg.redis_timeout_ms, td->cfg.redis_prefix, &err) != BT_OK)
         log_msg(LOGL_WARN, NULL, "redis: %s (retrying)", err.internal);
     err_clear(&err);
-    while (!stop_requested && db_open(&td->db, td->cfg.pg_dsn, td->cfg.pg_timeout_ms, &err)) {
+    while (!stop_requested && db_open(&td->db, td->cfg.pg_dsn, td->cfg.tickd_pg_timeout_ms, &err)) {
         log_msg(LOGL_WARN, NULL, "waiting for postgres: %s", err.internal);
         err_clear(&err);
         sleep(1);
@@ -404,7 +404,7 @@ static int replay_cli(struct tickd *td, int argc, char **argv)
     if (i != argc || o.world < 0 || (!o.verify && (o.from < 0 || o.to < 0)))
         return usage();
     err_clear(&err);
-    if (db_open(&td->db, td->cfg.pg_dsn, td->cfg.pg_timeout_ms, &err) != BT_OK) {
+    if (db_open(&td->db, td->cfg.pg_dsn, td->cfg.tickd_pg_timeout_ms, &err) != BT_OK) {
         fprintf(stderr, "postgres: %s\n", err.internal);
         return 2;
     }
