@@ -64,6 +64,7 @@ struct mphase {
     bool stepped; /* results of the last step are this tick's */
     bool out_known;
     bool out_prev[MINING_NREGIONS][MINING_NTIERS];
+    int64_t catalog_version;     /* catalog_version the catalog was loaded at (0015) */
     bool pruned_known;           /* history retention (persist_prune) */
     int64_t pruned, pruned_next; /* last pruned tick; after this tick's commit */
 };
@@ -291,6 +292,12 @@ static int restore_accruals(struct tick_ctx *ctx, const char *w, struct bt_err *
     return BT_OK;
 }
 
+DB_STMT(q_m_catver, "SELECT version FROM catalog_version");
+DB_STMT(q_m_cat_take, "INSERT INTO catalog_applied (world_id, tick, version, catalog) "
+                      "VALUES ($1, $2, $3, $4)");
+DB_STMT(q_m_cat_replay, "SELECT version, catalog FROM catalog_applied WHERE world_id = $1 AND "
+                        "tick = $2");
+
 static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
 {
     struct mining_catalog cat;
@@ -301,11 +308,13 @@ static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
     PGresult *r;
     int i;
 
-    if (mining_catalog_load(ctx->db, ctx->arena, &cat, err) != BT_OK)
+    if (!(r = db_exec(ctx->db, ctx->arena, &q_m_catver, 0, NULL, err)) ||
+        mining_catalog_load(ctx->db, ctx->arena, &cat, err) != BT_OK)
         return BT_ERR;
     if (!(p = mphase_new(&cat, err)))
         return BT_ERR;
     *state = p;
+    p->catalog_version = PQntuples(r) == 1 ? db_i64(r, 0, 0) : 0;
     m = &p->m;
     snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
     if (!(r = db_exec(ctx->db, ctx->arena, &q_m_windex, 1, pw, err)))
@@ -331,6 +340,66 @@ static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
         m->sites[i].dirty = false;
     m->tick = ctx->world->tick;
     return restore_accruals(ctx, w, err);
+}
+
+/* ---- input: the admins' catalog changes (0015) ---- */
+
+/* A newer catalog_version: the catalog is reloaded in the tick's
+ * transaction and logged with the tick (catalog_applied); a replay applies
+ * the logged one at the same tick.  Models are only ever appended, so the
+ * installed rig groups keep their model. */
+static int input(struct tick_ctx *ctx, void *state, struct bt_err *err)
+{
+    struct mphase *p = state;
+    struct mining_catalog cat;
+    struct json_object *j;
+    char w[24], t[24], v[24];
+    const char *q[4] = {w, t, v, NULL};
+    int64_t version;
+    PGresult *r;
+    int rc;
+
+    snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
+    snprintf(t, sizeof(t), "%" PRId64, ctx->tick);
+    if (ctx->replay) {
+        if (!(r = db_exec(ctx->db, ctx->arena, &q_m_cat_replay, 2, q, err)))
+            return BT_ERR;
+        if (PQntuples(r) == 0)
+            return BT_OK;
+        version = db_i64(r, 0, 0);
+        j = json_tokener_parse(db_str(r, 0, 1));
+        rc = j ? mining_catalog_from_json(&cat, j, err)
+               : err_internal(err, "catalog_applied of tick %s is not JSON", t);
+        json_object_put(j);
+        if (rc != BT_OK)
+            return BT_ERR;
+    } else {
+        if (!(r = db_exec(ctx->db, ctx->arena, &q_m_catver, 0, NULL, err)))
+            return BT_ERR;
+        if (PQntuples(r) != 1 || (version = db_i64(r, 0, 0)) == p->catalog_version)
+            return BT_OK;
+        if (mining_catalog_load(ctx->db, ctx->arena, &cat, err) != BT_OK)
+            return BT_ERR;
+        snprintf(v, sizeof(v), "%" PRId64, version);
+        j = mining_catalog_to_json(&cat);
+        q[3] = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
+        r = db_exec(ctx->db, ctx->arena, &q_m_cat_take, 4, q, err);
+        json_object_put(j);
+        if (!r)
+            return BT_ERR;
+        log_msg(LOGL_INFO, NULL, "world %s: rig catalog version %" PRId64 " from tick %s", w,
+                version, t);
+    }
+    if (cat.nmodels < p->m.cat.nmodels)
+        return err_internal(err, "the rig catalog lost models (%d < %d)", cat.nmodels,
+                            p->m.cat.nmodels);
+    for (int i = 0; i < p->m.cat.nmodels; i++)
+        if (strcmp(cat.models[i].id, p->m.cat.models[i].id) != 0)
+            return err_internal(err, "rig model %d is %s, was %s", i, cat.models[i].id,
+                                p->m.cat.models[i].id);
+    p->m.cat = cat;
+    p->catalog_version = version;
+    return BT_OK;
 }
 
 /* ---- step ---- */
@@ -758,6 +827,7 @@ static struct json_object *to_json(const void *state)
     struct json_object *j = json_object_new_object();
 
     json_object_object_add(j, "catalog", mining_catalog_to_json(&p->m.cat));
+    json_object_object_add(j, "catalog_version", json_object_new_int64(p->catalog_version));
     json_object_object_add(j, "state", mining_to_json(&p->m));
     return j;
 }
@@ -765,7 +835,7 @@ static struct json_object *to_json(const void *state)
 static int from_json(struct tick_ctx *ctx, void **state, struct json_object *j, struct bt_err *err)
 {
     struct mining_catalog cat;
-    struct json_object *jc, *js;
+    struct json_object *jc, *js, *jv;
     struct mphase *p;
 
     BT_UNUSED(ctx);
@@ -775,6 +845,9 @@ static int from_json(struct tick_ctx *ctx, void **state, struct json_object *j, 
     if (mining_catalog_from_json(&cat, jc, err) != BT_OK || !(p = mphase_new(&cat, err)))
         return BT_ERR;
     *state = p;
+    /* Older snapshots have none: -1 makes a live tick take the current one. */
+    p->catalog_version =
+        json_object_object_get_ex(j, "catalog_version", &jv) ? json_object_get_int64(jv) : -1;
     if (mining_from_json(&p->m, js, err) != BT_OK)
         return BT_ERR;
     memcpy(p->windex_saved, p->m.windex, sizeof(p->m.windex));
@@ -784,6 +857,7 @@ static int from_json(struct tick_ctx *ctx, void **state, struct json_object *j, 
 const struct tick_phase tick_phase_mining = {
     .name = "mining",
     .load = load,
+    .input = input,
     .step = step,
     .persist = persist,
     .commit = commit,

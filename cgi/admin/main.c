@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "log.h"
 #include "params.h"
+#include "rigs.h"
 
 #include "users.h"
 #include "valid.h"
@@ -287,6 +288,7 @@ static const struct route routes[] = {
     {"GET", "/api/admin/worlds/:id/params", params_get, ROUTE_ADMIN, 0, 0},
     {"PATCH", "/api/admin/worlds/:id/params", params_patch, ROUTE_ADMIN | ROUTE_JSON, 0, 0},
     {"POST", "/api/admin/worlds/:id/shock", params_shock, ROUTE_ADMIN | ROUTE_JSON, 0, 0},
+    {"PATCH", "/api/admin/rigs/:id", rigs_patch, ROUTE_ADMIN | ROUTE_JSON, 0, 0},
 
     {"GET", "/api/admin/users", users_list, ROUTE_ADMIN, 0, 0},
     {"GET", "/api/admin/users/:id", users_get, ROUTE_ADMIN, 0, 0},

@@ -136,6 +136,12 @@ class Stack:
             kw["json"] = body
         return self.http.post(self.url(path), **kw)
 
+    def patch(self, path, body=None, **kw):
+        kw.setdefault("timeout", 10)
+        if body is not None and "data" not in kw:
+            kw["json"] = body
+        return self.http.patch(self.url(path), **kw)
+
     # -- database --------------------------------------------------------
     def pg_password(self, user="bt"):
         with open(os.path.join(self.var, "secrets", "pgpass")) as f:

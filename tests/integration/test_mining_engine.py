@@ -503,3 +503,62 @@ def test_replay_bit_for_bit_with_mining(stack, mine_world):
     v = tickd(stack, "verify", "--world", str(wid), "--to", str(after))
     assert v.returncode == 0, v.stdout + v.stderr
     assert "every hash matches" in v.stdout
+
+
+def test_admin_tunes_the_rig_catalog_live_at_one_tick_and_replays(stack, mine_world):
+    """PATCH /api/admin/rigs/:id: a new price applies from one tick on in
+    every world (logged with that tick), a model withdrawn from sale is
+    refused, installed rigs keep running, and a replay across the change
+    reproduces every state hash."""
+    wid, admin = mine_world
+    p = Player(stack, world=wid)
+    p.wait_open()
+    site = build_site(p, region="iceland", grid_tier=2, name="Catalog")
+    model = next(m for m in stack.get("/rigs/catalog", headers=p.h).json()["models"]
+                 if m["id"] == "s21")
+    old = model["price_usd_micro"]
+    start = world_tick(stack, wid)
+    # Anyone but an admin, and every malformed body, is refused.
+    r = stack.patch("/api/admin/rigs/s21", {"price_usd_micro": 1}, headers=p.h)
+    assert r.status_code == 403, r.text
+    for body, field in (({"price_usd_micro": -1}, "price_usd_micro"),
+                        ({"price_usd_micro": "12"}, "price_usd_micro"),
+                        ({"available": "no"}, "available"),
+                        ({"colour": "red"}, "colour")):
+        assert_problem(stack.patch("/api/admin/rigs/s21", body, headers=admin), 400, field=field)
+    assert_problem(stack.patch("/api/admin/rigs/s21", {}, headers=admin), 400)
+    assert_problem(stack.patch("/api/admin/rigs/nosuch", {"available": False}, headers=admin), 404)
+    try:
+        r = stack.patch("/api/admin/rigs/s21", {"price_usd_micro": old * 2}, headers=admin)
+        assert r.status_code == 200, r.text
+        assert r.json()["price_usd_micro"] == old * 2 and r.json()["available"] is True
+        version = r.json()["catalog_version"]
+        stack.wait_for(lambda: stack.sql("SELECT count(*) FROM catalog_applied WHERE world_id = "
+                                         "%s AND version >= %s", (wid, version))[0][0] == 1,
+                       timeout=30, what="the new catalog in the world")
+        at = stack.sql("SELECT tick FROM catalog_applied WHERE world_id = %s AND version >= %s",
+                       (wid, version))[0][0]
+        assert at > start
+        out = applied(p, post(p, "/site/rig/add", {"site_id": site, "model": "s21",
+                                                    "count": 2}))
+        assert out["applied_tick"] >= at
+        paid = stack.sql("SELECT sum(amount) FROM ledger_entries WHERE intent_id = %s AND "
+                         "kind = 'rig.buy'", (out["intent_id"],))[0][0]
+        assert paid == 2 * old * 2
+        # Withdrawn from sale: refused at once; the installed rigs still hash.
+        r = stack.patch("/api/admin/rigs/s21", {"available": False}, headers=admin)
+        assert r.status_code == 200 and r.json()["available"] is False, r.text
+        assert_problem(post(p, "/site/rig/add", {"site_id": site, "model": "s21", "count": 1}),
+                       400)
+        t = world_tick(stack, wid)
+        stack.wait_for(lambda: stack.sql(
+            "SELECT count(*) FROM mining_history WHERE company_id = %s AND tick > %s AND "
+            "hash_ghs > 0", (p.cid, t + 1))[0][0] > 0, timeout=30, what="the rigs still hashing")
+    finally:
+        r = stack.patch("/api/admin/rigs/s21", {"price_usd_micro": old, "available": True},
+                        headers=admin)
+        assert r.status_code == 200, r.text
+    last = world_tick(stack, wid)
+    v = tickd(stack, "verify", "--world", str(wid), "--to", str(last))
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert "every hash matches" in v.stdout
