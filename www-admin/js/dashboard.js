@@ -112,7 +112,7 @@ async function worlds() {
   try {
     list = await api.get('/api/admin/worlds');
   } catch (e) {
-    if (!ctx.handleAuthError(e)) showProblem($('worlds-problem'), e);
+    ctx.fail($('worlds-problem'), e);
     return;
   }
   if (!Array.isArray(list)) list = [];
@@ -168,7 +168,7 @@ async function change(id, body, done) {
     await api.patch(`/api/admin/worlds/${encodeURIComponent(id)}`, body);
     flash(done);
   } catch (e) {
-    if (!ctx.handleAuthError(e)) showProblem($('worlds-problem'), e);
+    ctx.fail($('worlds-problem'), e);
   }
   if (document.activeElement) document.activeElement.blur();
   await worlds();

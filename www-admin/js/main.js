@@ -68,7 +68,7 @@ function selectTab(name) {
   sections[name].start(context);
 }
 
-/* What sections get: a way to report errors that end the session. */
+/* What sections get: a way to report errors, some of which end the session. */
 const context = {
   /* Returns true when err was handled as "you may not be here". */
   handleAuthError(err) {
@@ -82,6 +82,10 @@ const context = {
       return true;
     }
     return false;
+  },
+  /* Shows err in its container, unless it ended the session (above). */
+  fail(box, err) {
+    if (!context.handleAuthError(err)) showProblem(box, err);
   },
 };
 

@@ -31,10 +31,6 @@ export function start(context) {
 
 export function stop() {}
 
-function fail(box, e) {
-  if (!ctx.handleAuthError(e)) showProblem(box, e);
-}
-
 async function worldChoices() {
   const sel = $('params-world');
   try {
@@ -44,7 +40,7 @@ async function worldChoices() {
     for (const w of worlds) sel.append(el('option', { value: String(w.id) }, `${w.id} · ${w.name}`));
     if (keep) sel.value = keep;
   } catch (e) {
-    fail($('params-problem'), e);
+    ctx.fail($('params-problem'), e);
   }
 }
 
@@ -74,7 +70,7 @@ async function load() {
     body = await api.get(`/api/admin/worlds/${encodeURIComponent(world)}/params`);
   } catch (e) {
     $('params-form').hidden = true;
-    fail(box, e);
+    ctx.fail(box, e);
     return;
   }
   loaded = { world, values: normalise(body) };
@@ -123,7 +119,7 @@ async function save() {
     flash(`Saved ${Object.keys(changed).length} parameter(s) of world ${loaded.world}.`);
     await load();
   } catch (e) {
-    fail(box, e);
+    ctx.fail(box, e);
   }
 }
 
@@ -150,6 +146,6 @@ async function shock(form) {
     await api.post(`/api/admin/worlds/${encodeURIComponent(world)}/shock`, body);
     flash(`Shock "${body.kind}" injected into world ${world}.`);
   } catch (e) {
-    fail(box, e);
+    ctx.fail(box, e);
   }
 }

@@ -37,10 +37,6 @@ export function start(context) {
 
 export function stop() {}
 
-function fail(box, e) {
-  if (!ctx.handleAuthError(e)) showProblem(box, e);
-}
-
 async function load(more) {
   const box = $('users-problem');
   showProblem(box, null);
@@ -48,7 +44,7 @@ async function load(more) {
   try {
     body = await api.get(api.withQuery('/api/admin/users', { ...query, after: more ? cursor : null }));
   } catch (e) {
-    fail(box, e);
+    ctx.fail(box, e);
     return;
   }
   const rows = items(body, 'users').map(userRow);
@@ -100,7 +96,7 @@ function banForm(u) {
       flash(`User ${u.id} banned.`);
       load(false);
     } catch (e) {
-      fail($('users-problem'), e);
+      ctx.fail($('users-problem'), e);
     }
   } }, reason, ' ', el('button', { type: 'submit', className: 'ban' }, 'Ban'));
 }
@@ -111,7 +107,7 @@ async function unban(u) {
     flash(`User ${u.id} unbanned.`);
     load(false);
   } catch (e) {
-    fail($('users-problem'), e);
+    ctx.fail($('users-problem'), e);
   }
 }
 
@@ -125,7 +121,7 @@ async function audit(u) {
   try {
     body = await api.get(api.withQuery('/api/admin/audit', { user_id: u.id }));
   } catch (e) {
-    fail(box, e);
+    ctx.fail(box, e);
     return;
   }
   const shown = ['at', 'created_at', 'time', 'action', 'kind', 'event', 'ip'];
