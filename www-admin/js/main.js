@@ -13,9 +13,10 @@ import { $, showProblem, flash } from './dom.js';
 import * as dashboard from './dashboard.js';
 import * as users from './users.js';
 import * as params from './params.js';
+import * as rigs from './rigs.js';
 
 const ADMINS_ONLY = 'This panel is for administrators only. Your account does not have the admin role.';
-const sections = { dashboard, users, params };
+const sections = { dashboard, users, params, rigs };
 let current = null;
 
 function showSignin(message) {
