@@ -1,8 +1,9 @@
 """The admin panel (www-admin/, served by nginx at /admin/) in a real headless
 Chromium against the running stack: security headers, the admins-only gate,
 readiness, a live tick counter fed by the world's EventSource, changing the
-tick interval, pausing and resuming a world, problem+json display, and that
-API strings are never rendered as HTML.
+tick interval, pausing and resuming a world, tuning the rig catalog (exact
+micro-USD prices, on sale or not), problem+json display, and that API strings
+are never rendered as HTML.
 
 Needs Debian's chromium, chromium-driver and python3-selenium (make deps
 installs them); a missing one is a failure, not a skip.
@@ -214,7 +215,7 @@ def test_admin_dashboard_live_controls(stack, browser):
         t1 = live_tick(browser) or 0
         wait(browser, lambda d: (live_tick(d) or 0) > t1, "ticks after resuming", timeout=12)
         # Every section opens without a script error or a CSP violation.
-        for tab in ("users", "params", "dashboard"):
+        for tab in ("users", "params", "rigs", "dashboard"):
             browser.find_element(By.CSS_SELECTOR, f'.tab[data-tab="{tab}"]').click()
             wait(browser, lambda d: d.find_element(By.ID, f"tab-{tab}").is_displayed(), tab)
         assert not script_errors(browser)
@@ -285,3 +286,115 @@ def test_sign_in_refresh_and_sign_out(stack, browser):
     assert browser.execute_script("return sessionStorage.getItem(arguments[0])", SESSION_KEY) is None
     r = stack.post("/auth/refresh", {"refresh_token": renewed["refresh_token"]})
     assert r.status_code == 401, r.text
+
+
+def rig_row(drv, rid):
+    return drv.find_element(By.CSS_SELECTOR, f'#rigs-table tr[data-rig="{rid}"]')
+
+
+def in_rig_row(drv, rid, css):
+    return rig_row(drv, rid).find_element(By.CSS_SELECTOR, css)
+
+
+def click_in_rig_row(drv, rid, css, what):
+    # Retried while the table is being redrawn (a stale row).
+    wait(drv, lambda d: in_rig_row(d, rid, css).click() or True, what)
+
+
+def type_price(drv, rid, typed):
+    def attempt(d):
+        field = in_rig_row(d, rid, "input.price-usd")
+        field.clear()
+        field.send_keys(typed)
+        if field.get_attribute("value") != typed:
+            return False
+        in_rig_row(d, rid, "button.apply-price").click()
+        return True
+    wait(drv, attempt, f"the price {typed!r} submitted for {rid}")
+
+
+def catalog_model(stack, h, rid):
+    r = stack.get("/rigs/catalog", headers=h)
+    assert r.status_code == 200, r.text
+    return next(m for m in r.json()["models"] if m["id"] == rid)
+
+
+def usd(micro):
+    """micro-USD as the panel types it (exact, trailing zeros dropped) and
+    shows it (thousands grouped, at least 2 decimals)."""
+    whole, frac = divmod(micro, 10**6)
+    frac = f"{frac:06d}".rstrip("0")
+    return f"{whole}.{frac}" if frac else str(whole), f"{whole:,}.{frac.ljust(2, '0')}"
+
+
+def test_admin_tunes_the_rig_catalog(stack, browser):
+    """The rig catalog section: a price typed in USD reaches the API as the
+    exact micro-USD integer, a model goes off sale and back on, a price the
+    server refuses and one that is not a number show their errors; the model
+    ends as it was (other tests buy from the catalog)."""
+    rid = "s9"
+    tok, _ = admin_token(stack, ttl=600)
+    h = {"Authorization": f"Bearer {tok}"}
+    before = catalog_model(stack, h, rid)
+    old = before["price_usd_micro"]
+    assert before["available"] is True, before
+    new = old + 1_234_567  # 1.234567 USD more: every decimal place counts
+    try:
+        open_with_token(browser, stack, tok)
+        wait(browser, lambda d: visible(d, "#app-view"), "the panel")
+        browser.find_element(By.CSS_SELECTOR, '.tab[data-tab="rigs"]').click()
+        wait(browser, lambda d: in_rig_row(d, rid, "td.price").text == usd(old)[1],
+             f"{rid} listed at its price")
+        row = rig_row(browser, rid).text
+        assert before["name"] in row and "13.5" in row, row  # 13,500 GH/s as TH/s
+        assert in_rig_row(browser, rid, "td.on-sale").text == "yes"
+
+        # A new price, typed in USD with 6 decimals.
+        type_price(browser, rid, usd(new)[0])
+        stack.wait_for(lambda: catalog_model(stack, h, rid)["price_usd_micro"] == new,
+                       what=f"{rid} at {new} micro-USD in the catalog")
+        wait(browser, lambda d: "next tick" in d.find_element(By.ID, "flash").text,
+             "the success message")
+        wait(browser, lambda d: in_rig_row(d, rid, "td.price").text == usd(new)[1],
+             "the row to show the new price")
+
+        # Off sale, and back on.
+        click_in_rig_row(browser, rid, "button.withdraw", "Withdraw from sale")
+        stack.wait_for(lambda: catalog_model(stack, h, rid)["available"] is False,
+                       what=f"{rid} off sale")
+        wait(browser, lambda d: in_rig_row(d, rid, "td.on-sale").text == "no"
+             and in_rig_row(d, rid, "button.sell"), "the row to show it off sale")
+        click_in_rig_row(browser, rid, "button.sell", "Put on sale")
+        stack.wait_for(lambda: catalog_model(stack, h, rid)["available"] is True,
+                       what=f"{rid} on sale again")
+        wait(browser, lambda d: in_rig_row(d, rid, "td.on-sale").text == "yes"
+             and in_rig_row(d, rid, "button.withdraw"), "the row to show it on sale")
+        assert catalog_model(stack, h, rid)["price_usd_micro"] == new
+
+        # The server refuses a negative price: its field error is shown.
+        type_price(browser, rid, "-1")
+        err = wait(browser, lambda d: visible(
+            d, '#rigs-problem .problem li[data-field="price_usd_micro"]'),
+            "the server's price_usd_micro error")
+        assert err.text.strip() != "price_usd_micro:", err.text
+        assert "(400)" in browser.find_element(By.ID, "rigs-problem").text
+        # Not an amount at all: refused before any call.
+        type_price(browser, rid, "abc")
+        wait(browser, lambda d: "at most 6 decimals" in d.find_element(By.ID, "rigs-problem").text,
+             "the panel's own price error")
+        assert catalog_model(stack, h, rid)["price_usd_micro"] == new
+
+        # Back to the old price, through the panel.
+        type_price(browser, rid, usd(old)[0])
+        stack.wait_for(lambda: catalog_model(stack, h, rid)["price_usd_micro"] == old,
+                       what=f"{rid} back at {old} micro-USD")
+        wait(browser, lambda d: in_rig_row(d, rid, "td.price").text == usd(old)[1]
+             and not d.find_element(By.ID, "rigs-problem").text, "the old price, no error")
+        assert not script_errors(browser)
+    finally:
+        now = catalog_model(stack, h, rid)
+        if (now["price_usd_micro"], now["available"]) != (old, before["available"]):
+            r = stack.patch(f"/api/admin/rigs/{rid}", {"price_usd_micro": old,
+                                                        "available": before["available"]},
+                            headers=h)
+            assert r.status_code == 200, r.text
