@@ -86,3 +86,18 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
     return BT_OK;
 }
+
+int buf_put_i64(struct buf *b, int64_t v)
+{
+    char t[24], *p = t + sizeof(t);
+    /* In unsigned arithmetic, so that INT64_MIN negates exactly. */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return buf_append(b, p, (size_t)(t + sizeof(t) - p));
+}

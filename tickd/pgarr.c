@@ -30,7 +30,7 @@ static void sep(struct pgarr *a)
 void pgarr_i64(struct pgarr *a, int64_t v)
 {
     sep(a);
-    if (buf_printf(&a->b, "%" PRId64, v) != BT_OK)
+    if (buf_put_i64(&a->b, v) != BT_OK)
         a->failed = 1;
 }
 
@@ -68,7 +68,7 @@ void pgarr_i64s(struct pgarr *a, const int64_t *v, int n)
     if (buf_puts(&a->b, "\"{") != BT_OK)
         a->failed = 1;
     for (int i = 0; i < n; i++)
-        if (buf_printf(&a->b, i ? ",%" PRId64 : "%" PRId64, v[i]) != BT_OK)
+        if ((i && buf_puts(&a->b, ",") != BT_OK) || buf_put_i64(&a->b, v[i]) != BT_OK)
             a->failed = 1;
     if (buf_puts(&a->b, "}\"") != BT_OK)
         a->failed = 1;

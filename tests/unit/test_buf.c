@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
@@ -96,6 +98,28 @@ static void reset_keeps_memory(void **state)
     buf_reset(&b); /* safe on a freed buffer */
 }
 
+static void put_i64_prints_like_printf(void **state)
+{
+    static const int64_t v[] = {0, 1, -1, 9, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN};
+    struct buf b;
+    char want[512];
+    size_t off = 0;
+
+    (void)state;
+    buf_init(&b, 0);
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        assert_int_equal(buf_put_i64(&b, v[i]), BT_OK);
+        assert_int_equal(buf_puts(&b, " "), BT_OK);
+        off += (size_t)snprintf(want + off, sizeof(want) - off, "%" PRId64 " ", v[i]);
+    }
+    assert_string_equal(b.data, want);
+    buf_free(&b);
+    buf_init(&b, 4); /* the cap holds for it too */
+    assert_int_equal(buf_put_i64(&b, 123), BT_OK);
+    assert_int_not_equal(buf_put_i64(&b, 45), BT_OK);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -104,6 +128,7 @@ int main(void)
         cmocka_unit_test(growth_is_clamped_to_the_cap),
         cmocka_unit_test(unlimited_buffer_grows),
         cmocka_unit_test(reset_keeps_memory),
+        cmocka_unit_test(put_i64_prints_like_printf),
     };
     return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
 }
