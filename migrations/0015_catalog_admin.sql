@@ -28,3 +28,12 @@ BEGIN
 END $$;
 CREATE TRIGGER rig_models_no_delete BEFORE DELETE OR TRUNCATE ON rig_models
     FOR EACH STATEMENT EXECUTE FUNCTION rig_models_permanent();
+CREATE FUNCTION rig_models_fixed_place() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.id <> OLD.id OR NEW.position <> OLD.position THEN
+        RAISE EXCEPTION 'a rig model keeps its id and position';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER rig_models_no_renumber BEFORE UPDATE OF id, position ON rig_models
+    FOR EACH ROW EXECUTE FUNCTION rig_models_fixed_place();

@@ -22,11 +22,29 @@
 #   BT_NCHAN_BUFFER BT_NCHAN_BUFFER_TTL  channel message buffer: length, TTL
 #   BT_LIVE_CONN_PER_USER         live subscriber connections per user (per node)
 #   BT_LIVE_MSG_MAX               largest publishable message (e.g. 64k)
-#   BT_LIVE_SUB_TIMEOUT           longest a subscriber connection lasts (s, 0 = none)
+#   BT_LIVE_SUB_TIMEOUT           longest a subscriber connection lasts (s, > 0; with the
+#                                 buffer TTL at most BT_LIVE_PRESENCE, checked here)
 #   BT_NGINX_PID                  master pid file (default $BT_RUN_DIR/nginx-master.pid)
 #   BT_NGINX_WORKER_CONNECTIONS BT_NGINX_RLIMIT_NOFILE  (benchmarks raise them)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# tickd publishes a company's messages for BT_LIVE_PRESENCE seconds after a
+# live subscribe (lib/presence.h): a connection must end (and a reconnect
+# renew the presence) before that, buffer included.
+secs() {
+    case $1 in
+        *h) echo $((${1%h} * 3600)) ;; *m) echo $((${1%m} * 60)) ;;
+        *s) echo "${1%s}" ;; *) echo "$1" ;;
+    esac
+}
+sub_timeout=${BT_LIVE_SUB_TIMEOUT:-3600}
+buffer_ttl=$(secs "${BT_NCHAN_BUFFER_TTL:-15m}")
+presence=${BT_LIVE_PRESENCE:-4500}
+if [ "$sub_timeout" -le 0 ] || [ $((sub_timeout + buffer_ttl)) -gt "$presence" ]; then
+    echo "render-nginx: BT_LIVE_SUB_TIMEOUT ($sub_timeout s) must be > 0 and, plus the" \
+         "buffer TTL ($buffer_ttl s), at most BT_LIVE_PRESENCE ($presence s)" >&2
+    exit 1
+fi
 install=0
 if [ "${1:-}" = --install ]; then install=1; shift; fi
 out=$1

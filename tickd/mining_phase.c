@@ -298,6 +298,35 @@ DB_STMT(q_m_cat_take, "INSERT INTO catalog_applied (world_id, tick, version, cat
 DB_STMT(q_m_cat_replay, "SELECT version, catalog FROM catalog_applied WHERE world_id = $1 AND "
                         "tick = $2");
 
+DB_STMT(q_m_cat_last, "SELECT catalog FROM catalog_applied WHERE world_id = $1 "
+                      "ORDER BY tick DESC LIMIT 1");
+
+static int catalog_of_json(const char *text, struct mining_catalog *cat, struct bt_err *err)
+{
+    struct json_object *j = json_tokener_parse(text);
+    int rc = j ? mining_catalog_from_json(cat, j, err)
+               : err_internal(err, "a catalog_applied row is not JSON");
+
+    json_object_put(j);
+    return rc;
+}
+
+/* The catalog the world's last ticks ran with: the one last logged for it,
+ * else (never changed) the tables'.  An admin change since is taken, and
+ * logged, by the next tick's input. */
+static int load_catalog(struct tick_ctx *ctx, const char *w, struct mining_catalog *cat,
+                        struct bt_err *err)
+{
+    const char *p[1] = {w};
+    PGresult *r = db_exec(ctx->db, ctx->arena, &q_m_cat_last, 1, p, err);
+
+    if (!r)
+        return BT_ERR;
+    if (PQntuples(r) == 1)
+        return catalog_of_json(db_str(r, 0, 0), cat, err);
+    return mining_catalog_load(ctx->db, ctx->arena, cat, err);
+}
+
 static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
 {
     struct mining_catalog cat;
@@ -308,15 +337,14 @@ static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
     PGresult *r;
     int i;
 
-    if (!(r = db_exec(ctx->db, ctx->arena, &q_m_catver, 0, NULL, err)) ||
-        mining_catalog_load(ctx->db, ctx->arena, &cat, err) != BT_OK)
-        return BT_ERR;
-    if (!(p = mphase_new(&cat, err)))
+    snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
+    if (load_catalog(ctx, w, &cat, err) != BT_OK || !(p = mphase_new(&cat, err)))
         return BT_ERR;
     *state = p;
-    p->catalog_version = PQntuples(r) == 1 ? db_i64(r, 0, 0) : 0;
+    /* Unknown: the first tick takes (and logs) the tables' catalog, so
+     * every tick after a load has its catalog on record (0015). */
+    p->catalog_version = -1;
     m = &p->m;
-    snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
     if (!(r = db_exec(ctx->db, ctx->arena, &q_m_windex, 1, pw, err)))
         return BT_ERR;
     for (i = 0; i < PQntuples(r); i++) {
@@ -357,7 +385,6 @@ static int input(struct tick_ctx *ctx, void *state, struct bt_err *err)
     const char *q[4] = {w, t, v, NULL};
     int64_t version;
     PGresult *r;
-    int rc;
 
     snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
     snprintf(t, sizeof(t), "%" PRId64, ctx->tick);
@@ -367,11 +394,7 @@ static int input(struct tick_ctx *ctx, void *state, struct bt_err *err)
         if (PQntuples(r) == 0)
             return BT_OK;
         version = db_i64(r, 0, 0);
-        j = json_tokener_parse(db_str(r, 0, 1));
-        rc = j ? mining_catalog_from_json(&cat, j, err)
-               : err_internal(err, "catalog_applied of tick %s is not JSON", t);
-        json_object_put(j);
-        if (rc != BT_OK)
+        if (catalog_of_json(db_str(r, 0, 1), &cat, err) != BT_OK)
             return BT_ERR;
     } else {
         if (!(r = db_exec(ctx->db, ctx->arena, &q_m_catver, 0, NULL, err)))

@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PRICE_MAX 10000000000000LL /* 10 million USD per rig, in micro-USD */
+/* One million USD per rig, in micro-USD: price x MINING_MAX_COUNT rigs and
+ * price x a ppm rate (maintenance) stay far inside int64. */
+#define PRICE_MAX 1000000000000LL
 
 struct rig_in {
     int64_t price_usd_micro;

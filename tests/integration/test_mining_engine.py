@@ -541,19 +541,45 @@ def test_admin_tunes_the_rig_catalog_live_at_one_tick_and_replays(stack, mine_wo
         assert at > start
         out = applied(p, post(p, "/site/rig/add", {"site_id": site, "model": "s21",
                                                     "count": 2}))
-        assert out["applied_tick"] >= at
         paid = stack.sql("SELECT sum(amount) FROM ledger_entries WHERE intent_id = %s AND "
                          "kind = 'rig.buy'", (out["intent_id"],))[0][0]
         assert paid == 2 * old * 2
-        # Withdrawn from sale: refused at once; the installed rigs still hash.
-        r = stack.patch("/api/admin/rigs/s21", {"available": False}, headers=admin)
-        assert r.status_code == 200 and r.json()["available"] is False, r.text
+        # Withdrawn from sale while an order is queued: tickd refuses it
+        # (the world is paused so that the order waits for the change).
+        stack.sql("UPDATE worlds SET status = 'paused' WHERE id = %s", (wid,))
+        try:
+            queued = post(p, "/site/rig/add", {"site_id": site, "model": "s21", "count": 1})
+            assert queued.status_code == 202, queued.text
+            r = stack.patch("/api/admin/rigs/s21", {"available": False}, headers=admin)
+            assert r.status_code == 200 and r.json()["available"] is False, r.text
+        finally:
+            stack.sql("UPDATE worlds SET status = 'running' WHERE id = %s", (wid,))
+        out = p.outcome(queued.json()["intent_id"])
+        assert out["status"] == "rejected" and out["reason"].startswith("retired_model:"), out
+        # ... and the handler refuses a new one at once; installed rigs hash on.
         assert_problem(post(p, "/site/rig/add", {"site_id": site, "model": "s21", "count": 1}),
                        400)
         t = world_tick(stack, wid)
         stack.wait_for(lambda: stack.sql(
             "SELECT count(*) FROM mining_history WHERE company_id = %s AND tick > %s AND "
             "hash_ghs > 0", (p.cid, t + 1))[0][0] > 0, timeout=30, what="the rigs still hashing")
+        # A change that lands while tickd is down: the restarted tickd runs
+        # the catalog its last ticks ran with, then takes (and logs) the new
+        # one at its first tick, so a replay across the restart still agrees.
+        pid = tickd_pid(stack)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            r = stack.patch("/api/admin/rigs/s21", {"price_usd_micro": old, "available": True},
+                            headers=admin)
+            assert r.status_code == 200, r.text
+        finally:
+            os.kill(pid, signal.SIGKILL)
+        t = world_tick(stack, wid)
+        stack.ctl("start", "tickd")
+        stack.wait_for(lambda: world_tick(stack, wid) > t + 3, timeout=60,
+                       what="ticks after the restart")
+        assert stack.sql("SELECT count(*) FROM catalog_applied WHERE world_id = %s AND tick > %s",
+                         (wid, t))[0][0] == 1
     finally:
         r = stack.patch("/api/admin/rigs/s21", {"price_usd_micro": old, "available": True},
                         headers=admin)
