@@ -373,6 +373,7 @@ void market_auction(struct market_tick *x, int k)
                 ins->id);
     if (vol > 0) {
         ins->last_price = price;
+        BT_ASSERT(x->st->hour >= 0); /* roll_hours ran at the start of the step */
         ins->hour_vol[x->st->hour % MARKET_HOURS] += vol;
         ins->volume_total += vol;
     }
