@@ -320,25 +320,39 @@ def test_perp_pnl_and_funding_signs(stack, mk_world):
     lg, sh = Player(stack, world=wid), Player(stack, world=wid)
     lg.wait_open()
     sh.wait_open()
-    rl = trade(lg, {"instrument": "BTC-PERP", "side": "buy", "type": "market", "qty": "0.5",
-                    "leverage": 5})
-    rs = trade(sh, {"instrument": "BTC-PERP", "side": "sell", "type": "market", "qty": "0.5",
-                    "leverage": 5})
-    applied(lg, rl)
-    applied(sh, rs)
+    # Both positions open in the same tick (the world waits while the two
+    # orders are sent), so every funding payment reaches both.
+    stack.sql("UPDATE worlds SET status = 'paused' WHERE id = %s", (wid,))
+    try:
+        rl = trade(lg, {"instrument": "BTC-PERP", "side": "buy", "type": "market",
+                        "qty": "0.5", "leverage": 5})
+        rs = trade(sh, {"instrument": "BTC-PERP", "side": "sell", "type": "market",
+                        "qty": "0.5", "leverage": 5})
+    finally:
+        stack.sql("UPDATE worlds SET status = 'running' WHERE id = %s", (wid,))
+    assert applied(lg, rl)["applied_tick"] == applied(sh, rs)["applied_tick"]
     pl, ps = positions(lg)["BTC-PERP"], positions(sh)["BTC-PERP"]
     assert (pl["qty"], ps["qty"], pl["leverage"]) == ("0.5", "-0.5", 5)
     # Isolated margin = notional at the mark / leverage, held by clearing.
     assert dec(pl["margin"], 6) > 0 and lg.balance() < GRANT - dec(pl["margin"], 6) + 1
     # Funding every 8 game hours (8 ticks here): longs pay shorts when the
     # rate is positive, receive when negative; the two sides mirror.
-    stack.wait_for(lambda: positions(lg)["BTC-PERP"]["funding"] != "0", timeout=60,
-                   what="a funding payment")
-    rate = market_list(stack, wid)["instruments"][1]["funding_rate_ppm"]
-    fl, fs = dec(positions(lg)["BTC-PERP"]["funding"], 6), dec(positions(sh)["BTC-PERP"]["funding"],
-                                                                6)
-    assert rate != 0
+    # The first payment and the rate it applied, read in one snapshot (the
+    # tick writes both; the next payment is 8 ticks away).
+    q = ("SELECT (SELECT funding FROM market_positions WHERE world_id = %s AND account = %s "
+         "AND instr_id = 2), (SELECT funding FROM market_positions WHERE world_id = %s AND "
+         "account = %s AND instr_id = 2), funding_rate_ppm FROM market_worlds WHERE world_id = %s")
+    seen = []
+
+    def paid():
+        seen[:] = stack.sql(q, (wid, lg.cid, wid, sh.cid, wid))[0]
+        return seen[0] != 0
+    stack.wait_for(paid, timeout=60, interval=0.02, what="a funding payment")
+    fl, fs, rate = seen
+    assert rate != 0 and fs != 0
     assert (fl < 0) == (rate > 0) and (fs > 0) == (rate > 0)
+    assert abs(fl + fs) <= 1  # the two sides mirror (up to the rounding of one side)
+    assert positions(lg)["BTC-PERP"]["funding"] != "0"
     # A +10 % move: the long closes at a profit, the short at a loss.
     shock(stack, wid, admin, 1000)
     cl = trade(lg, {"instrument": "BTC-PERP", "side": "sell", "type": "market", "qty": "0.5",
