@@ -43,8 +43,27 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int presence_online(struct rds *r, struct arena *a, int64_t world, int64_t now_ms, int64_t **ids,
-                    int *n, int *cap, struct bt_err *err)
+/* Whether presence is at least window_ms old (see presence_online). */
+static int presence_age(struct rds *r, struct arena *a, int64_t now_ms, int64_t window_ms,
+                        bool *old, struct bt_err *err)
+{
+    char now[24];
+    const char *since[6] = {"SET", rds_key(r, a, "live:presence:since"), now, "NX", "GET"};
+    redisReply *rep;
+
+    if (!since[1])
+        return err_internal(err, "out of memory");
+    snprintf(now, sizeof(now), "%" PRId64, now_ms);
+    if (!(rep = rds_cmd(r, a, err, 5, since, NULL)))
+        return BT_ERR;
+    /* nil: just set, presence starts now. */
+    *old = rep->type == REDIS_REPLY_STRING && now_ms - strtoll(rep->str, NULL, 10) >= window_ms;
+    return BT_OK;
+}
+
+int presence_online(struct rds *r, struct arena *a, int64_t world, int64_t now_ms,
+                    int64_t window_ms, int64_t **ids, int *n, int *cap, bool *known,
+                    struct bt_err *err)
 {
     char upto[24];
     const char *key = key_of(r, a, world);
@@ -52,8 +71,14 @@ int presence_online(struct rds *r, struct arena *a, int64_t world, int64_t now_m
     const char *all[4] = {"ZRANGE", key, "0", "-1"};
     redisReply *rep;
 
+    *n = 0;
+    *known = false;
     if (!key)
         return err_internal(err, "out of memory");
+    if (presence_age(r, a, now_ms, window_ms, known, err) != BT_OK)
+        return BT_ERR;
+    if (!*known)
+        return BT_OK; /* still warming up: every company */
     snprintf(upto, sizeof(upto), "(%" PRId64, now_ms);
     if (!rds_cmd(r, a, err, 4, trim, NULL) || !(rep = rds_cmd(r, a, err, 4, all, NULL)))
         return BT_ERR;

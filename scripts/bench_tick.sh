@@ -71,6 +71,8 @@ ONLINE_PCT=${ONLINE_PCT:-10}
 online=$(q -c "SELECT count(*) FROM companies WHERE name LIKE 'bench%' AND id % 100 < $ONLINE_PCT")
 q -c "SELECT 'ZADD bt:live:online:1 99999999999999 ' || id FROM companies
       WHERE name LIKE 'bench%' AND id % 100 < $ONLINE_PCT" | redis-cli -p "$BT_REDIS_PORT" > /dev/null
+# Presence as on a server that has run longer than BT_LIVE_PRESENCE.
+redis-cli -p "$BT_REDIS_PORT" SET bt:live:presence:since 0 > /dev/null
 start=$(q -c "SELECT tick FROM worlds WHERE id = 1")
 lsn0=$(q -c "SELECT pg_current_wal_lsn()")
 # PERF=file records tickd's profile (perf record -g) over the measured ticks.

@@ -239,14 +239,15 @@ static void run_one(struct tickd *td, int k)
     ctx.lateness_us = (start - td->sched[k].next_ns) / 1000;
     if (ctx.outbox) {
         struct bt_err perr;
+        bool known = false;
         err_clear(&perr);
-        ctx.online_known =
-            presence_online(&td->rds, &td->arena, ctx.world->id, presence_now_ms(), &td->online,
-                            &td->nonline, &td->online_cap, &perr) == BT_OK;
-        if (!ctx.online_known)
+        if (presence_online(&td->rds, &td->arena, ctx.world->id, presence_now_ms(),
+                            (int64_t)td->cfg.live_presence_s * 1000, &td->online, &td->nonline,
+                            &td->online_cap, &known, &perr) != BT_OK)
             log_msg(LOGL_WARN, NULL,
                     "world %" PRId64 ": presence unknown, publishing to all: %s %s", ctx.world->id,
                     perr.detail, perr.internal);
+        ctx.online_known = known;
         ctx.online = td->online;
         ctx.nonline = td->nonline;
     }

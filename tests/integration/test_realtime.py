@@ -294,31 +294,41 @@ def test_player_update_goes_only_to_companies_with_a_live_subscriber(stack):
     tok, _, cid = player(stack)
     h = {"Authorization": f"Bearer {tok}"}
     pub = f"http://127.0.0.1:{stack.pub_port}"
-    stack.wait_for(lambda: (stack.get("/player/me", headers=h).json().get("private", {})
-                            .get("balances") or {}).get("usd_micro", 0) > 0,
-                   timeout=30, what="the company open")
 
-    def site(name):
+    def opened(h):
+        stack.wait_for(lambda: (stack.get("/player/me", headers=h).json().get("private", {})
+                                .get("balances") or {}).get("usd_micro", 0) > 0,
+                       timeout=30, what="the company open")
+
+    def site(h, name):
         r = stack.post("/site/create", headers=h, json={"region": "norway", "grid_tier": 2,
                                                         "cooling_type": "air", "name": name})
         assert r.status_code == 202, r.text
-        return r.json()["intent_id"]
-
-    def applied(iid):
+        iid = r.json()["intent_id"]
         stack.wait_for(lambda: stack.get(f"/intents/{iid}", headers=h).json()["status"]
                        == "applied", timeout=30, what=f"intent {iid} applied")
+        return iid
 
-    applied(site("Unwatched"))
+    def messages(cid):
+        r = requests.get(f"{pub}/pub/company.{cid}", headers={"Accept": "text/json"}, timeout=5)
+        return 0 if r.status_code == 404 else r.json()["messages"]
+
+    # Presence is older than BT_LIVE_PRESENCE (as on a server that has run
+    # for a while): only subscribed companies are published to.
+    stack.redis_cli("SET", "bt:live:presence:since", "0")
+    opened(h)
+    site(h, "Unwatched")
     tick = stack.sql("SELECT tick FROM worlds WHERE id = 1")[0][0]
     stack.wait_for(lambda: stack.sql("SELECT tick FROM worlds WHERE id = 1")[0][0] > tick + 1,
                    timeout=30, what="two more ticks")
-    r = requests.get(f"{pub}/pub/company.{cid}", headers={"Accept": "text/json"}, timeout=5)
-    assert r.status_code == 404 or r.json()["messages"] == 0, r.text
+    assert messages(cid) == 0
     assert stack.redis_cli("ZSCORE", "bt:live:online:1", str(cid)) == ""
 
     sse = SSE(stack.url(ticket(stack, tok)["path"]))
     try:
-        iid = site("Watched")
+        iid = stack.post("/site/create", headers=h,
+                         json={"region": "norway", "grid_tier": 2, "cooling_type": "air",
+                               "name": "Watched"}).json()["intent_id"]
         ev = sse.until(lambda e: e[0] == "player:update" and any(
             i["intent_id"] == iid for i in e[2]["payload"].get("intents", [])))
         assert ev[2]["payload"]["company_id"] == cid
@@ -326,6 +336,16 @@ def test_player_update_goes_only_to_companies_with_a_live_subscriber(stack):
         sse.close()
     until = float(stack.redis_cli("ZSCORE", "bt:live:online:1", str(cid)))
     assert until > time.time() * 1000  # present for a while after the subscribe
+
+    # A Redis that lost its data lost presence with it: players connected
+    # before are in no set until they reconnect, so for BT_LIVE_PRESENCE
+    # every company is published to again.
+    tok2, _, cid2 = player(stack)
+    h2 = {"Authorization": f"Bearer {tok2}"}
+    opened(h2)
+    stack.redis_cli("DEL", "bt:live:presence:since", "bt:live:online:1")
+    site(h2, "Unwatched after a flush")
+    stack.wait_for(lambda: messages(cid2) > 0, timeout=30, what="a message to an unwatched company")
 
 
 def test_websocket_with_ticket_receives_the_company_channel(stack):
