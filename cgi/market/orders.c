@@ -8,8 +8,10 @@
  * price band, leverage, reduce-only, self-trade, worst-case funds) against
  * the last committed state read in ONE query (instrument, fair value,
  * balances, what the caller's live orders reserve, its position and its
- * own best limits; balances through company_balance(), which adds mining
- * results not yet settled into the ledger).  Each broken rule is its own 400 field error.  The
+ * own best limits; balances through company_balances(), which adds mining
+ * results not yet settled into the ledger and, unlike company_balance(), is
+ * inlined into the query and planned with it, not once per call).  Each
+ * broken rule is its own 400 field error.  The
  * intent is then recorded (lib/intent.c: Idempotency-Key, one INSERT) and
  * answered 202.  tickd's check is authoritative: orders queued but not yet
  * applied are not counted here.
@@ -35,12 +37,12 @@
 
 DB_STMT(q_precheck,
         "SELECT i.id, i.kind, i.is_call, i.strike, i.expiry_s, i.open, i.mark, m.fair, "
-        "company_balance($2, 'usd'), company_balance($2, 'btc'), "
-        "o.res_usd, o.res_btc, o.max_buy, o.min_sell, "
+        "b.usd, b.btc, o.res_usd, o.res_btc, o.max_buy, o.min_sell, "
         "(SELECT qty FROM market_positions p WHERE p.world_id = m.world_id AND p.account = $2 "
         "AND p.instr_id = i.id) "
         "FROM market_worlds m LEFT JOIN market_instruments i ON i.world_id = m.world_id AND "
-        "i.name = $3 AND i.listed, LATERAL (SELECT COALESCE(sum(res_usd), 0) AS res_usd, "
+        "i.name = $3 AND i.listed CROSS JOIN company_balances($2) b, LATERAL (SELECT "
+        "COALESCE(sum(res_usd), 0) AS res_usd, "
         "COALESCE(sum(res_btc), 0) AS res_btc, max(limit_uusd) FILTER (WHERE side = 'buy' AND "
         "instr_id = i.id) AS max_buy, min(limit_uusd) FILTER (WHERE side = 'sell' AND instr_id "
         "= i.id) AS min_sell FROM market_orders WHERE company_id = $2 AND status = 'live') o "
