@@ -15,19 +15,20 @@
 #include <string.h>
 
 /* The account and, for the owner or an admin, in the same round trip: the
- * usd and btc balances (NULL before the company is opened; company_balance()
- * adds the mining results not yet settled into the ledger, 0011) and the asset
+ * usd and btc balances (NULL before the company is opened; company_balances()
+ * adds the mining results not yet settled into the ledger, 0011, and is
+ * inlined into the prepared statement, 0014) and the asset
  * counts (sites, rigs, hashrate of the last tick).  Written only by tickd,
  * read here as of its last commit. */
-DB_STMT(q_private,
-        "SELECT " ACCOUNT_COLUMNS ", "
-        "company_balance(c.id, 'usd'), company_balance(c.id, 'btc'), "
-        "(SELECT count(*) FROM sites WHERE company_id = c.id), "
-        "(SELECT coalesce(sum(g.count), 0) FROM site_rigs g JOIN sites s ON s.id = g.site_id "
-        "WHERE s.company_id = c.id), "
-        "(SELECT coalesce(sum(h.hash_ghs), 0) FROM mining_history h JOIN worlds w ON w.id = "
-        "c.world_id WHERE h.company_id = c.id AND h.tick = w.tick) " ACCOUNT_FROM
-        " WHERE u.id = $1");
+DB_STMT(
+    q_private,
+    "SELECT " ACCOUNT_COLUMNS ", "
+    "(SELECT b.usd FROM company_balances(c.id) b), (SELECT b.btc FROM company_balances(c.id) b), "
+    "(SELECT count(*) FROM sites WHERE company_id = c.id), "
+    "(SELECT coalesce(sum(g.count), 0) FROM site_rigs g JOIN sites s ON s.id = g.site_id "
+    "WHERE s.company_id = c.id), "
+    "(SELECT coalesce(sum(h.hash_ghs), 0) FROM mining_history h JOIN worlds w ON w.id = "
+    "c.world_id WHERE h.company_id = c.id AND h.tick = w.tick) " ACCOUNT_FROM " WHERE u.id = $1");
 
 int get_player(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 int get_player_me(struct app *app, struct http_req *req, struct http_resp *resp,

@@ -58,7 +58,7 @@ DB_STMT(
     "coalesce(CASE s.grid_tier WHEN 1 THEN rs.outage_until_t1 WHEN 2 THEN rs.outage_until_t2 "
     "ELSE rs.outage_until_t3 END, 0), coalesce((SELECT value FROM world_params p WHERE "
     "p.world_id = s.world_id AND p.key = 'game_seconds_per_tick'), $3), "
-    "company_balance($2, 'usd') "
+    "(SELECT b.usd FROM company_balances($2) b) "
     "FROM sites s JOIN worlds w ON w.id = s.world_id LEFT JOIN region_state rs ON "
     "rs.world_id = s.world_id AND rs.region_id = s.region WHERE s.id = $1 AND s.company_id = $2");
 DB_STMT(q_view_contract,

@@ -28,7 +28,7 @@ DB_STMT(q_site_precheck,
         "(('region', $2), ('grid_tier', $3), ('cooling_type', $4))), "
         "(SELECT count(*) FROM site_cost_parts WHERE (part, value) IN "
         "(('region', $2), ('grid_tier', $3), ('cooling_type', $4))), "
-        "company_balance($1, 'usd'), "
+        "(SELECT b.usd FROM company_balances($1) b), "
         "(SELECT count(*) FROM sites WHERE company_id = $1)");
 DB_STMT(q_site_list,
         "SELECT " SITE_COLS " FROM sites WHERE company_id = $1 ORDER BY id LIMIT 1000");
