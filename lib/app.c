@@ -244,9 +244,12 @@ static int run_route(struct app *app, struct http_req *req, struct http_resp *re
 static void log_access(struct app *app, struct http_req *req, int status, int64_t dur_us,
                        const struct bt_err *err)
 {
-    struct json_object *f = json_object_new_object();
+    struct json_object *f;
     char rl[160];
 
+    if (!log_enabled(status >= 500 ? LOGL_ERROR : LOGL_INFO))
+        return; /* not built to be dropped (benchmarks and busy servers run at warn) */
+    f = json_object_new_object();
     route_label(req->route, rl, sizeof(rl));
     json_object_object_add(f, "method", json_object_new_string(req->method));
     json_object_object_add(f, "route", json_object_new_string(rl));
