@@ -2,7 +2,7 @@
 # bench_accounts.sh - throughput and p99 of GET /player/me, POST /auth/login
 # and POST /auth/refresh through nginx, plus the cost of one argon2id hash.
 #
-# Starts its own stack under /tmp/bt-bench-accounts on free loopback ports
+# Starts its own stack under /tmp/bt-bench-accounts-XXXXXX on free loopback ports
 # with the per-IP and per-caller rate limits lifted (the load comes from one
 # address), runs wrk (2 threads, BENCH_CONN connections, BENCH_SECS seconds
 # each; login with one connection per worker), prints one line per endpoint

@@ -1,6 +1,6 @@
 # benchlib.sh - shared helpers of the benchmarks (sourced, not run).
 #
-# bench_stack_start NAME   starts a stack under /tmp/bt-bench-NAME on a free
+# bench_stack_start NAME   starts a stack under /tmp/bt-bench-NAME-XXXXXX on a free
 #                          port with rate limits lifted; sets BENCH_URL,
 #                          BENCH_DIR, BENCH_VAR
 # bench_stack_stop         stops and deletes it
@@ -21,9 +21,9 @@ PY
 }
 
 bench_stack_start() {
-    BENCH_DIR=/tmp/bt-bench-$1
+    # A directory of its own: two benchmarks may run at once.
+    BENCH_DIR=$(mktemp -d "/tmp/bt-bench-$1-XXXXXX")
     BENCH_VAR=$BENCH_DIR/var
-    rm -rf "$BENCH_DIR"; mkdir -p "$BENCH_DIR"
     export BT_VAR=$BENCH_VAR PORT=${BENCH_PORT:-$(bench_free_port)}
     export BT_RATE_SCALE=${BT_RATE_SCALE:-100000} BT_API_RATE=${BT_API_RATE:-1000000r/s}
     export BT_AUTH_RATE=${BT_AUTH_RATE:-1000000r/s} BT_LOG_LEVEL=${BT_LOG_LEVEL:-warn}
@@ -36,6 +36,7 @@ bench_stack_start() {
 bench_stack_stop() {
     [ -n "${BENCH_VAR:-}" ] || return 0
     BT_VAR=$BENCH_VAR "$bench_root/scripts/stack.sh" destroy >/dev/null 2>&1 || true
+    rm -rf "$BENCH_DIR"
     BENCH_VAR=""
 }
 
