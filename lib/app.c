@@ -409,6 +409,7 @@ void app_fini(struct app *app)
     rds_close(&app->rds);
     metrics_close(app->metrics);
     free(app->rmetrics);
+    token_cache_free(&app->keys);
     sodium_memzero(&app->keys, sizeof(app->keys));
 }
 

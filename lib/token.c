@@ -39,6 +39,40 @@ static int load_key(struct token_key *key, const char *kid, const char *path, st
     return BT_OK;
 }
 
+#define TOKEN_CACHE_SLOTS 64 /* direct-mapped: a worker serves few clients at a time */
+
+struct token_cache {
+    struct {
+        char token[TOKEN_MAX_LEN];
+        struct token_claims c;
+    } slot[TOKEN_CACHE_SLOTS];
+};
+
+int token_cache_enable(struct token_keys *k)
+{
+    if (!k->cache)
+        k->cache = calloc(1, sizeof(*k->cache));
+    return k->cache ? BT_OK : BT_ERR;
+}
+
+void token_cache_free(struct token_keys *k)
+{
+    if (k->cache)
+        sodium_memzero(k->cache, sizeof(*k->cache)); /* bearer tokens */
+    free(k->cache);
+    k->cache = NULL;
+}
+
+/* FNV-1a: only spreads tokens over the slots; a hit compares the text. */
+static size_t cache_slot(const char *token)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    for (const unsigned char *p = (const unsigned char *)token; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return (size_t)(h % TOKEN_CACHE_SLOTS);
+}
+
 int token_keys_load(struct token_keys *k, const struct config *cfg, struct bt_err *err)
 {
     memset(k, 0, sizeof(*k));
@@ -52,6 +86,8 @@ int token_keys_load(struct token_keys *k, const struct config *cfg, struct bt_er
     snprintf(k->iss, sizeof(k->iss), "%s", cfg->jwt_issuer);
     snprintf(k->aud, sizeof(k->aud), "%s", cfg->jwt_audience);
     k->ttl_s = cfg->access_ttl_s;
+    if (token_cache_enable(k) != BT_OK)
+        return err_internal(err, "out of memory for the token cache");
     return BT_OK;
 }
 
@@ -178,6 +214,13 @@ int token_verify(const struct token_keys *k, const char *token, int64_t now,
     memset(out, 0, sizeof(*out));
     if (strlen(token) >= TOKEN_MAX_LEN)
         return unauthorized(err, "too long");
+    if (k->cache) {
+        const struct token_claims *c = &k->cache->slot[cache_slot(token)].c;
+        if (c->exp > now && strcmp(k->cache->slot[cache_slot(token)].token, token) == 0) {
+            *out = *c;
+            return BT_OK;
+        }
+    }
     key = header_key(k, token, &why);
     if (!key)
         return unauthorized(err, why);
@@ -234,6 +277,11 @@ int token_verify(const struct token_keys *k, const char *token, int64_t now,
     s = jwt_get_grant(jwt, "jti");
     snprintf(out->jti, sizeof(out->jti), "%s", s ? s : "");
     rc = BT_OK;
+    if (k->cache) {
+        size_t i = cache_slot(token);
+        snprintf(k->cache->slot[i].token, sizeof(k->cache->slot[i].token), "%s", token);
+        k->cache->slot[i].c = *out;
+    }
 out:
     if (rc != BT_OK)
         memset(out, 0, sizeof(*out)); /* a refused token yields no claims at all */

@@ -384,6 +384,8 @@ static void key_files_are_loaded_and_checked(void **state)
     assert_true(k.has_prev);
     assert_string_equal(k.prev.kid, "k0");
     assert_int_equal(k.ttl_s, cfg.access_ttl_s);
+    assert_non_null(k.cache);
+    token_cache_free(&k);
     snprintf(cfg.jwt_secret_file, sizeof(cfg.jwt_secret_file), "%s", shrt);
     assert_int_equal(token_keys_load(&k, &cfg, &e), BT_ERR);
     assert_non_null(strstr(e.internal, "at least 32"));
@@ -394,6 +396,37 @@ static void key_files_are_loaded_and_checked(void **state)
     unlink(cur);
     unlink(prev);
     unlink(shrt);
+}
+
+/* A verified token is served from the process's cache while it has not
+ * expired, and only for its exact text. */
+static void verified_tokens_are_cached_by_their_exact_text(void **state)
+{
+    struct token_keys k;
+    struct token_claims c = player(), got;
+    char jwt[TOKEN_MAX_LEN], bad[TOKEN_MAX_LEN];
+    size_t n;
+
+    (void)state;
+    make_keys(&k, "k1", KEY1, NULL, NULL);
+    assert_int_equal(token_cache_enable(&k), BT_OK);
+    issue(&k, &c, jwt);
+    assert_null(verify(&k, jwt, NOW + 10, &got)); /* verified, then cached */
+    assert_null(verify(&k, jwt, NOW + 20, &got)); /* served from the cache */
+    assert_int_equal(got.sub, 42);
+    assert_string_equal(got.jti, c.jti);
+    assert_int_equal(got.exp, NOW + 900);
+    /* the same text once expired: refused, cached or not */
+    assert_non_null(verify(&k, jwt, NOW + 900, &got));
+    assert_int_equal(got.sub, 0);
+    /* a changed signature is not the cached text: verified, and refused */
+    n = strlen(jwt);
+    memcpy(bad, jwt, n + 1);
+    bad[n - 2] = bad[n - 2] == 'A' ? 'B' : 'A';
+    assert_non_null(verify(&k, bad, NOW + 30, &got));
+    assert_null(verify(&k, jwt, NOW + 30, &got));
+    token_cache_free(&k);
+    assert_null(k.cache);
 }
 
 int main(void)
@@ -410,6 +443,7 @@ int main(void)
         cmocka_unit_test(subject_and_role_are_checked),
         cmocka_unit_test(keys_rotate_without_logging_anyone_out),
         cmocka_unit_test(key_files_are_loaded_and_checked),
+        cmocka_unit_test(verified_tokens_are_cached_by_their_exact_text),
     };
     if (sodium_init() < 0)
         return 1;
