@@ -16,6 +16,8 @@
 #ifndef BT_COMMON_H
 #define BT_COMMON_H
 
+#include <stdint.h>
+
 #define BT_OK  0
 #define BT_ERR (-1)
 
@@ -43,5 +45,13 @@ _Noreturn void bt_bug(const char *file, int line, const char *fmt, ...) BT_PRINT
 
 /* Logs the message and exits with status 1: for start-up errors only. */
 _Noreturn void bt_die(const char *fmt, ...) BT_PRINTF(1, 2);
+
+/* qsort/bsearch order of int64_t values. */
+static inline int bt_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
 
 #endif

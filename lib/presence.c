@@ -36,13 +36,6 @@ int presence_mark(struct rds *r, struct arena *a, int64_t world, int64_t company
     return rds_cmd(r, a, err, 5, argv, NULL) ? BT_OK : BT_ERR;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-    return (x > y) - (x < y);
-}
-
 /* Whether presence is at least window_ms old (see presence_online). */
 static int presence_age(struct rds *r, struct arena *a, int64_t now_ms, int64_t window_ms,
                         bool *old, struct bt_err *err)
@@ -91,7 +84,6 @@ int presence_online(struct rds *r, struct arena *a, int64_t world, int64_t now_m
         *ids = g;
         *cap = (int)rep->elements;
     }
-    *n = 0;
     for (size_t i = 0; i < rep->elements; i++) {
         const redisReply *e = rep->element[i];
         char *end;
@@ -102,11 +94,11 @@ int presence_online(struct rds *r, struct arena *a, int64_t world, int64_t now_m
         if (end != e->str && *end == '\0' && v > 0)
             (*ids)[(*n)++] = v;
     }
-    qsort(*ids, (size_t)*n, sizeof(**ids), cmp_i64);
+    qsort(*ids, (size_t)*n, sizeof(**ids), bt_cmp_i64);
     return BT_OK;
 }
 
 bool presence_has(const int64_t *ids, int n, int64_t company)
 {
-    return n > 0 && bsearch(&company, ids, (size_t)n, sizeof(*ids), cmp_i64) != NULL;
+    return n > 0 && bsearch(&company, ids, (size_t)n, sizeof(*ids), bt_cmp_i64) != NULL;
 }

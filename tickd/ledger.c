@@ -553,13 +553,6 @@ static int add_entry(const struct ledger *l, const struct ledger_entry *e, struc
     return BT_OK;
 }
 
-static int cmp_company(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-    return (x > y) - (x < y);
-}
-
 /* (company, currency) pairs that another entry of this tick debits, as
  * company * LEDGER_NCUR + currency (sorted, may repeat). */
 static int64_t *debited(struct tick_ctx *ctx, const struct ledger *l, size_t *n)
@@ -573,7 +566,7 @@ static int64_t *debited(struct tick_ctx *ctx, const struct ledger *l, size_t *n)
     for (i = 0; i < l->npend; i++)
         if (l->pend[i].from_sys == LEDGER_COMPANY)
             v[(*n)++] = l->pend[i].from_company * LEDGER_NCUR + l->pend[i].cur;
-    qsort(v, *n, sizeof(*v), cmp_company);
+    qsort(v, *n, sizeof(*v), bt_cmp_i64);
     return v;
 }
 
@@ -596,10 +589,10 @@ static int64_t *must_settle(struct tick_ctx *ctx, const struct ledger *l, size_t
         if (!l->accr[i].used || e->amount == 0 || e->to_sys != LEDGER_COMPANY)
             continue;
         k = e->to_company * LEDGER_NCUR + e->cur;
-        if (bsearch(&k, d, nd, sizeof(*d), cmp_company))
+        if (bsearch(&k, d, nd, sizeof(*d), bt_cmp_i64))
             v[(*n)++] = e->to_company; /* at most one per key: naccr bounds it */
     }
-    qsort(v, *n, sizeof(*v), cmp_company);
+    qsort(v, *n, sizeof(*v), bt_cmp_i64);
     return v;
 }
 
@@ -623,7 +616,7 @@ static int settle(struct tick_ctx *ctx, struct ledger *l, struct pgarr *a, struc
             continue;
         c = accr_company(e);
         if ((c + ctx->tick) % LEDGER_SETTLE_EVERY != 0 &&
-            !bsearch(&c, ev, nev, sizeof(*ev), cmp_company))
+            !bsearch(&c, ev, nev, sizeof(*ev), bt_cmp_i64))
             continue;
         if (l->nsettled == l->settled_cap) {
             size_t cap = l->settled_cap ? l->settled_cap * 2 : 1024;

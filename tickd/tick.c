@@ -414,13 +414,6 @@ static int record(struct tick_ctx *ctx, int64_t started_wall_us, struct bt_err *
     return rc;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
 static struct json_object *message(struct tick_ctx *ctx, const char *type,
                                    struct json_object *payload)
 {
@@ -520,7 +513,7 @@ static void publish_companies(struct tick_ctx *ctx, struct outbox_batch *b)
 
     if (ctx->ntouched == 0)
         return;
-    qsort(ctx->touched, (size_t)ctx->ntouched, sizeof(int64_t), cmp_i64);
+    qsort(ctx->touched, (size_t)ctx->ntouched, sizeof(int64_t), bt_cmp_i64);
     oi = order_by_company(ctx, ctx->nintents, false);
     oa = order_by_company(ctx, ctx->nalerts, true);
     if ((ctx->nintents && !oi) || (ctx->nalerts && !oa)) {
