@@ -206,6 +206,7 @@ int token_verify(const struct token_keys *k, const char *token, int64_t now,
 {
     const struct token_key *key;
     const char *why, *s;
+    size_t slot;
     jwt_t *jwt = NULL;
     char *end;
     long v;
@@ -214,12 +215,11 @@ int token_verify(const struct token_keys *k, const char *token, int64_t now,
     memset(out, 0, sizeof(*out));
     if (strlen(token) >= TOKEN_MAX_LEN)
         return unauthorized(err, "too long");
-    if (k->cache) {
-        const struct token_claims *c = &k->cache->slot[cache_slot(token)].c;
-        if (c->exp > now && strcmp(k->cache->slot[cache_slot(token)].token, token) == 0) {
-            *out = *c;
-            return BT_OK;
-        }
+    slot = k->cache ? cache_slot(token) : 0;
+    if (k->cache && k->cache->slot[slot].c.exp > now &&
+        strcmp(k->cache->slot[slot].token, token) == 0) {
+        *out = k->cache->slot[slot].c;
+        return BT_OK;
     }
     key = header_key(k, token, &why);
     if (!key)
@@ -278,9 +278,8 @@ int token_verify(const struct token_keys *k, const char *token, int64_t now,
     snprintf(out->jti, sizeof(out->jti), "%s", s ? s : "");
     rc = BT_OK;
     if (k->cache) {
-        size_t i = cache_slot(token);
-        snprintf(k->cache->slot[i].token, sizeof(k->cache->slot[i].token), "%s", token);
-        k->cache->slot[i].c = *out;
+        snprintf(k->cache->slot[slot].token, sizeof(k->cache->slot[slot].token), "%s", token);
+        k->cache->slot[slot].c = *out;
     }
 out:
     if (rc != BT_OK)

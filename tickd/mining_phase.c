@@ -64,7 +64,8 @@ struct mphase {
     bool stepped; /* results of the last step are this tick's */
     bool out_known;
     bool out_prev[MINING_NREGIONS][MINING_NTIERS];
-    int64_t catalog_version;     /* catalog_version the catalog was loaded at (0015) */
+    int64_t catalog_version;     /* catalog_version of the catalog in use (0015); -1 after a
+                                  * load: the next tick takes and logs the tables' */
     bool pruned_known;           /* history retention (persist_prune) */
     int64_t pruned, pruned_next; /* last pruned tick; after this tick's commit */
 };
