@@ -145,6 +145,9 @@ struct mining_contract {
 struct mining_company {
     int64_t id;
     int64_t rem_nsat; /* yield remainder carried to the next tick, in 1e-9 sat */
+    /* Persistence only, not state (neither hashed nor in snapshots): the
+     * remainder stored in mining_remainders (0016; tickd/mining_phase.c). */
+    int64_t rem_saved;
 };
 
 struct mining_site {

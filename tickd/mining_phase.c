@@ -155,19 +155,24 @@ static int adopt_site(struct tick_ctx *ctx, struct mining_state *m, const struct
 DB_STMT(q_m_sites, "SELECT id, company_id, region, grid_tier, cooling_type, capacity_w, slots, "
                    "uptime_sum_ppm, ticks_run, uptime_tick, created_tick FROM sites "
                    "WHERE world_id = $1 ORDER BY company_id, id");
-/* Each mining company's remainder: that of its latest history row (the
- * primary key walks backwards from the newest tick). */
-DB_STMT(q_m_rem, "SELECT c.company_id, (SELECT h.rem_nsat FROM mining_history h WHERE "
-                 "h.company_id = c.company_id ORDER BY h.tick DESC LIMIT 1) FROM (SELECT DISTINCT "
-                 "company_id FROM sites WHERE world_id = $1) c ORDER BY 1");
-/* Each mining company's results not yet settled into ledger_entries. */
+/* Each mining company's remainder: that of its history row at the loaded
+ * tick $2 (it mined then), else the one stored when it stopped (0016); the
+ * stored one too (what is in mining_remainders). */
+DB_STMT(q_m_rem, "SELECT c.company_id, COALESCE(h.rem_nsat, r.rem_nsat, 0), "
+                 "COALESCE(r.rem_nsat, 0) FROM (SELECT DISTINCT company_id FROM sites WHERE "
+                 "world_id = $1) c LEFT JOIN mining_history h ON h.tick = $2 AND h.company_id = "
+                 "c.company_id LEFT JOIN mining_remainders r ON r.company_id = c.company_id "
+                 "ORDER BY 1");
+/* Each mining company's results not yet settled into ledger_entries: they
+ * are in the window of ticks before the loaded tick $2 (0016). */
 DB_STMT(q_m_unsettled,
-        "SELECT c.company_id, x.e, x.cr, x.s FROM (SELECT DISTINCT company_id FROM sites WHERE "
-        "world_id = $1) c CROSS JOIN LATERAL (SELECT COALESCE(sum(h.energy_uusd), 0) AS e, "
-        "COALESCE(sum(h.credit_uusd), 0) AS cr, COALESCE(sum(h.mined_sat), 0) AS s FROM "
-        "mining_history h WHERE h.company_id = c.company_id AND h.tick > COALESCE((SELECT "
-        "a.tick FROM ledger_accrual_settled a WHERE a.company_id = c.company_id), -1)) x "
-        "WHERE x.e > 0 OR x.cr > 0 OR x.s > 0 ORDER BY 1");
+        "SELECT h.company_id, COALESCE(sum(h.energy_uusd), 0), COALESCE(sum(h.credit_uusd), 0), "
+        "COALESCE(sum(h.mined_sat), 0) FROM mining_history h LEFT JOIN ledger_accrual_settled a "
+        "ON a.company_id = h.company_id WHERE h.tick > $2 - mining_unsettled_window() AND "
+        "h.tick <= $2 AND h.world_id = $1 AND h.tick > COALESCE(a.tick, -1) GROUP BY 1 "
+        "HAVING sum(h.energy_uusd) > 0 OR sum(h.credit_uusd) > 0 OR sum(h.mined_sat) > 0 "
+        "ORDER BY 1");
+DB_STMT(q_m_window, "SELECT mining_unsettled_window()");
 DB_STMT(q_m_contracts,
         "SELECT e.id, e.site_id, e.kind, e.price_uusd_kwh, e.capacity_w, e.start_tick, "
         "e.end_tick, e.threshold_uusd_kwh, e.credit_uusd_kwh FROM energy_contracts e JOIN sites s "
@@ -269,14 +274,20 @@ static int load_rigs(struct tick_ctx *ctx, struct mining_state *m, const char *w
 
 /* The ledger was loaded with settled balances: give it back what the
  * history rows since each company's settlement hold (see book()). */
-static int restore_accruals(struct tick_ctx *ctx, const char *w, struct bt_err *err)
+static int restore_accruals(struct tick_ctx *ctx, const char *const *wt, struct bt_err *err)
 {
     struct ledger *l = tick_state(ctx, &tick_phase_ledger);
-    const char *p[1] = {w};
-    PGresult *r = db_exec(ctx->db, ctx->arena, &q_m_unsettled, 1, p, err);
+    PGresult *r;
     int i;
 
-    if (!r)
+    if (!(r = db_exec(ctx->db, ctx->arena, &q_m_window, 0, NULL, err)))
+        return BT_ERR;
+    if (PQntuples(r) != 1 || db_i64(r, 0, 0) != LEDGER_SETTLE_EVERY)
+        return err_internal(err,
+                            "mining_unsettled_window() (0016) is not LEDGER_SETTLE_EVERY "
+                            "(%d): the unsettled mining results would be misread",
+                            LEDGER_SETTLE_EVERY);
+    if (!(r = db_exec(ctx->db, ctx->arena, &q_m_unsettled, 2, wt, err)))
         return BT_ERR;
     for (i = 0; i < PQntuples(r); i++) {
         int64_t cid = db_i64(r, i, 0), e = db_i64(r, i, 1), cr = db_i64(r, i, 2),
@@ -333,12 +344,13 @@ static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
     struct mining_catalog cat;
     struct mphase *p;
     struct mining_state *m;
-    char w[24];
-    const char *pw[1] = {w};
+    char w[24], t[24];
+    const char *pw[2] = {w, t};
     PGresult *r;
     int i;
 
     snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
+    snprintf(t, sizeof(t), "%" PRId64, ctx->world->tick);
     if (load_catalog(ctx, w, &cat, err) != BT_OK || !(p = mphase_new(&cat, err)))
         return BT_ERR;
     *state = p;
@@ -356,19 +368,21 @@ static int load(struct tick_ctx *ctx, void **state, struct bt_err *err)
         m->windex[rg][k][f] = db_i64(r, i, 3);
     }
     memcpy(p->windex_saved, m->windex, sizeof(m->windex));
-    if (!(r = db_exec(ctx->db, ctx->arena, &q_m_rem, 1, pw, err)))
+    if (!(r = db_exec(ctx->db, ctx->arena, &q_m_rem, 2, pw, err)))
         return BT_ERR;
-    for (i = 0; i < PQntuples(r); i++)
-        if (mining_company_add(m, db_i64(r, i, 0), PQgetisnull(r, i, 1) ? 0 : db_i64(r, i, 1),
-                               err) < 0)
+    for (i = 0; i < PQntuples(r); i++) {
+        int c = mining_company_add(m, db_i64(r, i, 0), db_i64(r, i, 1), err);
+        if (c < 0)
             return BT_ERR;
+        m->companies[c].rem_saved = db_i64(r, i, 2);
+    }
     if (load_sites(ctx, m, w, err) != BT_OK || load_contracts(ctx, m, w, err) != BT_OK ||
         load_rigs(ctx, m, w, err) != BT_OK)
         return BT_ERR;
     for (i = 0; i < m->nsites; i++)
         m->sites[i].dirty = false;
     m->tick = ctx->world->tick;
-    return restore_accruals(ctx, w, err);
+    return restore_accruals(ctx, pw, err);
 }
 
 /* ---- input: the admins' catalog changes (0015) ---- */
@@ -587,22 +601,19 @@ DB_STMT(q_m_hist,
         "$4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::int[], "
         "$10::int[], $11::int[], $12::bigint[]) AS u(c, h, s, wh, e, cr, up, th, f, r)");
 
-/* Retention (0012): the history of the ticks after the world's last pruned
- * tick, at most PRUNE_STEP of them and none newer than the tick minus
- * BT_HISTORY_TICKS, is deleted, except each company's latest row (its
- * remainder) and rows not yet settled into the ledger; the pruned tick
- * moves on.  PRUNE_STEP > 1 catches up after a load or a lowered setting.
- * The bounds are parameters (known in memory), so the BRIN index on tick
- * finds the rows. */
+/* Retention (0012, 0016): the history of the ticks after the world's last
+ * pruned tick, at most PRUNE_STEP of them and none newer than the tick
+ * minus BT_HISTORY_TICKS, is deleted - whole ticks: a company's remainder
+ * is kept in mining_remainders once it has no newer row, and results are
+ * settled within mining_unsettled_window() ticks, far less than the
+ * retention (BT_HISTORY_TICKS >= 100).  The pruned tick moves on.
+ * PRUNE_STEP > 1 catches up after a load or a lowered setting. */
 #define PRUNE_STEP 2
 DB_STMT(q_m_pruned, "SELECT tick FROM mining_history_pruned WHERE world_id = $1");
 DB_STMT(q_m_prune,
-        "WITH d AS (DELETE FROM mining_history h WHERE h.world_id = $1 AND h.tick > $2 AND "
-        "h.tick <= $3 AND h.tick <= COALESCE((SELECT s.tick FROM ledger_accrual_settled s WHERE "
-        "s.company_id = h.company_id), -1) AND EXISTS (SELECT 1 FROM mining_history n WHERE "
-        "n.company_id = h.company_id AND n.tick > h.tick)) INSERT INTO mining_history_pruned "
-        "(world_id, tick) VALUES ($1, $3) ON CONFLICT (world_id) DO UPDATE SET tick = "
-        "EXCLUDED.tick");
+        "WITH d AS (DELETE FROM mining_history WHERE tick > $2 AND tick <= $3 AND world_id = $1) "
+        "INSERT INTO mining_history_pruned (world_id, tick) VALUES ($1, $3) ON CONFLICT "
+        "(world_id) DO UPDATE SET tick = EXCLUDED.tick");
 
 static int persist_prune(struct tick_ctx *ctx, struct mphase *p, const char *w, struct bt_err *err)
 {
@@ -611,7 +622,7 @@ static int persist_prune(struct tick_ctx *ctx, struct mphase *p, const char *w, 
     int64_t cut = ctx->tick - ctx->history_ticks, to;
     PGresult *r;
 
-    if (ctx->history_ticks <= 0 || cut <= 0)
+    if (ctx->history_ticks <= LEDGER_SETTLE_EVERY || cut <= 0)
         return BT_OK;
     if (!p->pruned_known) {
         if (!(r = db_exec(ctx->db, ctx->arena, &q_m_pruned, 1, pp, err)))
@@ -656,7 +667,43 @@ static int persist_windex(struct tick_ctx *ctx, struct mphase *p, const char *w,
 }
 
 /* One history row per company with a result; it carries the remainder
- * (which moves only when the company hashed, i.e. had a result). */
+ * (which moves only when the company hashed, i.e. had a result).  A company
+ * without a result whose remainder is not the stored one (it stopped
+ * mining) stores it in mining_remainders (0016). */
+DB_STMT(q_m_rems, "INSERT INTO mining_remainders (company_id, world_id, tick, rem_nsat) "
+                  "SELECT u.c, $1, $2, u.r FROM unnest($3::bigint[], $4::bigint[]) AS u(c, r) "
+                  "ON CONFLICT (company_id) DO UPDATE SET tick = EXCLUDED.tick, rem_nsat = "
+                  "EXCLUDED.rem_nsat");
+
+static bool rem_changed(const struct mphase *p, int c)
+{
+    const struct mining_company *mc = &p->m.companies[c];
+
+    return p->stepped && !active(&p->m.company_res[c]) && mc->rem_nsat != mc->rem_saved;
+}
+
+static int persist_remainders(struct tick_ctx *ctx, struct mphase *p, const char *w, const char *t,
+                              struct bt_err *err)
+{
+    const struct mining_state *m = &p->m;
+    struct pgarr a[2];
+    const char *pre[2] = {w, t};
+    int n = 0;
+
+    pgarr_init_n(a, 2);
+    for (int c = 0; c < m->ncompanies; c++)
+        if (rem_changed(p, c)) {
+            pgarr_i64(&a[0], m->companies[c].id);
+            pgarr_i64(&a[1], m->companies[c].rem_nsat);
+            n++;
+        }
+    if (n == 0) {
+        pgarr_free_n(a, 2);
+        return BT_OK;
+    }
+    return pgarr_exec(ctx->db, ctx->arena, &q_m_rems, pre, 2, a, 2, err);
+}
+
 static int persist_companies(struct tick_ctx *ctx, struct mphase *p, const char *w, const char *t,
                              struct bt_err *err)
 {
@@ -794,7 +841,8 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
     snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
     snprintf(t, sizeof(t), "%" PRId64, ctx->tick);
     if (persist_windex(ctx, p, w, err) != BT_OK || persist_sites(ctx, p, t, err) != BT_OK ||
-        persist_companies(ctx, p, w, t, err) != BT_OK || persist_rigs(ctx, p, err) != BT_OK ||
+        persist_companies(ctx, p, w, t, err) != BT_OK ||
+        persist_remainders(ctx, p, w, t, err) != BT_OK || persist_rigs(ctx, p, err) != BT_OK ||
         persist_contracts(ctx, p, t, err) != BT_OK || persist_prune(ctx, p, w, err) != BT_OK)
         return BT_ERR;
     return BT_OK;
@@ -811,6 +859,9 @@ static void commit(struct tick_ctx *ctx, void *state)
     for (int i = 0; i < m->ngroups; i++)
         m->groups[i].dirty = false;
     memcpy(p->windex_saved, m->windex, sizeof(m->windex));
+    for (int c = 0; c < m->ncompanies; c++)
+        if (rem_changed(p, c))
+            m->companies[c].rem_saved = m->companies[c].rem_nsat;
     p->ndels = p->ncc = 0;
     if (p->pruned_next > p->pruned)
         p->pruned = p->pruned_next;

@@ -33,9 +33,12 @@ static const struct valid_rule history_rules[] = {
 
 DB_STMT(q_world_tick, "SELECT w.tick FROM companies c JOIN worlds w ON w.id = c.world_id "
                       "WHERE c.id = $1");
+/* The table is keyed (tick, company_id) (0016): the range's ticks are
+ * looked up one by one (at most HISTORY_MAX_TICKS index descents). */
 DB_STMT(q_history, "SELECT tick, hash_ghs, mined_sat, energy_wh, energy_uusd, credit_uusd, "
-                   "uptime_ppm, throttle_ppm, failures FROM mining_history WHERE company_id = $1 "
-                   "AND tick BETWEEN $2 AND $3 ORDER BY tick");
+                   "uptime_ppm, throttle_ppm, failures FROM mining_history WHERE tick = ANY "
+                   "(ARRAY(SELECT generate_series($2::bigint, $3::bigint))) AND company_id = $1 "
+                   "ORDER BY tick");
 
 static const char *const history_cols[] = {
     "tick",       "hashrate_ghs",          "mined_sat",

@@ -1,7 +1,7 @@
-"""Mining history retention (BT_HISTORY_TICKS, migration 0012) on a stack of
-its own that keeps 100 ticks: older per-tick rows are pruned by tickd, except
-each company's latest row (its yield remainder) and rows not yet settled into
-the ledger; balances, replay and a restart stay exact."""
+"""Mining history retention (BT_HISTORY_TICKS, migrations 0012 and 0016) on a
+stack of its own that keeps 100 ticks: older ticks are pruned by tickd, whole;
+a company that stopped mining keeps its yield remainder in mining_remainders;
+balances, replay and a restart stay exact."""
 import os
 import signal
 
@@ -40,6 +40,10 @@ def test_old_history_is_pruned_and_what_the_engine_reads_is_kept(own):
     applied(quitter, post(quitter, "/site/rig/remove", {"site_id": site, "rig_id": rig,
                                                        "count": 2}))
     last = history(own, quitter.cid)[2]
+    own.wait_for(lambda: world_tick(own, wid) > last + 2, what="a tick after the quitter's last")
+    last_rem = own.sql("SELECT rem_nsat FROM mining_history WHERE tick = %s AND company_id = %s",
+                       (last, quitter.cid))[0][0]
+    assert history(own, quitter.cid)[2] == last     # it stopped mining
     # Run until the quitter's last mining tick is well past the retention.
     own.wait_for(lambda: world_tick(own, wid) > last + KEEP + 20, timeout=60,
                  what="the retention to pass the quitter's last row")
@@ -49,8 +53,11 @@ def test_old_history_is_pruned_and_what_the_engine_reads_is_kept(own):
     assert pruned is not None and pruned >= now - KEEP - 5, (pruned, now)
     assert oldest > pruned and newest - oldest < KEEP + 5, (pruned, oldest, newest)
     assert 0 < rows <= newest - oldest + 1      # at most one row per tick (none on outage ticks)
-    # The quitter stopped mining: only its latest row is left (its remainder).
-    assert history(own, quitter.cid)[1:] == (last, last, 1)
+    # The quitter stopped mining: its rows are gone, its remainder was kept
+    # when it stopped (the tick after its last row).
+    assert history(own, quitter.cid)[1:] == (None, None, 0)
+    assert own.sql("SELECT tick, rem_nsat FROM mining_remainders WHERE company_id = %s",
+                   (quitter.cid,)) == [(last + 1, last_rem)]
     # The charts serve what is kept.
     r = own.get("/player/me/history", headers=miner.h, params={"from": 0, "to": now})
     assert r.status_code == 200, r.text
