@@ -87,16 +87,6 @@ bool db_ping(struct db *db)
     return ok;
 }
 
-static bool is_prepared(const struct db *db, const struct db_stmt *st)
-{
-    int i;
-
-    for (i = 0; i < db->nprepared; i++)
-        if (db->prepared[i] == st)
-            return true;
-    return false;
-}
-
 static void set_error(struct db *db, PGresult *r, const struct db_stmt *st, struct bt_err *err)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -118,21 +108,38 @@ static void set_error(struct db *db, PGresult *r, const struct db_stmt *st, stru
                      msg);
 }
 
-static PGresult *exec_once(struct db *db, const struct db_stmt *st, int nparams,
-                           const char *const *params)
+/* The slot of st in the cache, preparing it when missing; -1 with *fail
+ * set to the failed result. */
+static int prepare(struct db *db, const struct db_stmt *st, PGresult **fail)
 {
     PGresult *r;
+    int i;
 
-    if (!is_prepared(db, st)) {
-        if (db->nprepared >= DB_MAX_PREPARED)
-            BT_BUG("more than %d distinct prepared statements", DB_MAX_PREPARED);
-        r = PQprepare(db->conn, st->name, st->sql, 0, NULL);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            return r;
-        PQclear(r);
-        db->prepared[db->nprepared++] = st;
+    for (i = 0; i < db->nprepared; i++)
+        if (db->prepared[i] == st)
+            return i;
+    if (db->nprepared >= DB_MAX_PREPARED)
+        BT_BUG("more than %d distinct prepared statements", DB_MAX_PREPARED);
+    r = PQprepare(db->conn, st->name, st->sql, 0, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        *fail = r;
+        return -1;
     }
-    return PQexecPrepared(db->conn, st->name, nparams, params, NULL, NULL, 0);
+    PQclear(r);
+    db->prepared[i] = st;
+    db->described[i] = false;
+    db->nprepared++;
+    return i;
+}
+
+static PGresult *exec_once(struct db *db, const struct db_stmt *st, int nparams,
+                           const char *const *params, const int *lengths, const int *formats)
+{
+    PGresult *fail = NULL;
+
+    if (prepare(db, st, &fail) < 0)
+        return fail;
+    return PQexecPrepared(db->conn, st->name, nparams, params, lengths, formats, 0);
 }
 
 static bool ok_status(PGresult *r)
@@ -145,6 +152,13 @@ static bool ok_status(PGresult *r)
 PGresult *db_exec(struct db *db, struct arena *arena, const struct db_stmt *st, int nparams,
                   const char *const *params, struct bt_err *err)
 {
+    return db_exec_params(db, arena, st, nparams, params, NULL, NULL, err);
+}
+
+PGresult *db_exec_params(struct db *db, struct arena *arena, const struct db_stmt *st, int nparams,
+                         const char *const *params, const int *lengths, const int *formats,
+                         struct bt_err *err)
+{
     PGresult *r;
 
     db->last_sqlstate[0] = '\0';
@@ -156,12 +170,12 @@ PGresult *db_exec(struct db *db, struct arena *arena, const struct db_stmt *st, 
         if (connect_now(db, err) != BT_OK)
             return NULL;
     }
-    r = exec_once(db, st, nparams, params);
+    r = exec_once(db, st, nparams, params, lengths, formats);
     if (!ok_status(r) && connection_lost(db) && !db->in_tx) {
         PQclear(r);
         if (connect_now(db, err) != BT_OK)
             return NULL;
-        r = exec_once(db, st, nparams, params);
+        r = exec_once(db, st, nparams, params, lengths, formats);
     }
     if (!ok_status(r)) {
         set_error(db, r, st, err);
@@ -173,6 +187,45 @@ PGresult *db_exec(struct db *db, struct arena *arena, const struct db_stmt *st, 
         return NULL;
     }
     return r;
+}
+
+#define INT8ARRAYOID 1016 /* bigint[] (catalog/pg_type_d.h, not installed with libpq) */
+
+int db_int8_array_params(struct db *db, const struct db_stmt *st, uint32_t *mask,
+                         struct bt_err *err)
+{
+    PGresult *r = NULL;
+    int i;
+
+    *mask = 0;
+    if (connection_lost(db)) {
+        if (db->in_tx) {
+            set_error(db, NULL, st, err);
+            return BT_ERR;
+        }
+        if (connect_now(db, err) != BT_OK)
+            return BT_ERR;
+    }
+    if ((i = prepare(db, st, &r)) < 0)
+        goto fail;
+    if (!db->described[i]) {
+        uint32_t m = 0;
+        r = PQdescribePrepared(db->conn, st->name);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            goto fail;
+        for (int k = 0; k < PQnparams(r) && k < 32; k++)
+            if (PQparamtype(r, k) == INT8ARRAYOID)
+                m |= 1u << k;
+        PQclear(r);
+        db->int8_arrays[i] = m;
+        db->described[i] = true;
+    }
+    *mask = db->int8_arrays[i];
+    return BT_OK;
+fail:
+    set_error(db, r, st, err);
+    PQclear(r);
+    return BT_ERR;
 }
 
 int db_command(struct db *db, const char *sql, struct bt_err *err)

@@ -23,6 +23,7 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include "arena.h"
 #include "err.h"
 
@@ -42,6 +43,10 @@ struct db {
     bool in_tx;
     int nprepared;
     const struct db_stmt *prepared[DB_MAX_PREPARED];
+    /* Per prepared statement, once described (db_int8_array_params): bit k
+     * set when parameter k is bigint[]. */
+    bool described[DB_MAX_PREPARED];
+    uint32_t int8_arrays[DB_MAX_PREPARED];
     char last_sqlstate[6];
 };
 
@@ -58,6 +63,18 @@ bool db_ping(struct db *db);
  * the server is unreachable, 500 otherwise. */
 PGresult *db_exec(struct db *db, struct arena *arena, const struct db_stmt *st, int nparams,
                   const char *const *params, struct bt_err *err);
+
+/* db_exec with parameters in binary where formats[k] is 1 (lengths[k]
+ * bytes at params[k]); formats and lengths may be NULL (all text). */
+PGresult *db_exec_params(struct db *db, struct arena *arena, const struct db_stmt *st, int nparams,
+                         const char *const *params, const int *lengths, const int *formats,
+                         struct bt_err *err);
+
+/* Which of st's first 32 parameters are bigint[] (bit k for parameter
+ * k + 1), as the server inferred them: st is prepared and described once
+ * per connection.  For callers that send such arrays in binary. */
+int db_int8_array_params(struct db *db, const struct db_stmt *st, uint32_t *mask,
+                         struct bt_err *err);
 
 /* Runs plain SQL without parameters (BEGIN, COMMIT, migrations in tests). */
 int db_command(struct db *db, const char *sql, struct bt_err *err);

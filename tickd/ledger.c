@@ -658,21 +658,11 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
         goto out;
     snprintf(w, sizeof(w), "%" PRId64, l->world_id);
     snprintf(t, sizeof(t), "%" PRId64, ctx->tick);
-    if (l->npend + l->nsettled > 0) {
-        for (i = 0; i < 6; i++)
-            if (!(p[i + 2] = pgarr_done(&a[i]))) {
-                err_internal(err, "too many ledger entries in one tick");
-                goto out;
-            }
-        if (!db_exec(ctx->db, ctx->arena, &q_entries, 8, p, err))
-            goto out;
-    }
+    if (l->npend + l->nsettled > 0 &&
+        pgarr_exec(ctx->db, ctx->arena, &q_entries, p, 2, a, 6, err) != BT_OK)
+        goto out;
     if (l->nsettled > 0) {
-        if (!(p[2] = pgarr_done(&co))) {
-            err_internal(err, "too many settled companies in one tick");
-            goto out;
-        }
-        if (!db_exec(ctx->db, ctx->arena, &q_settled, 3, p, err))
+        if (pgarr_exec(ctx->db, ctx->arena, &q_settled, p, 2, &co, 1, err) != BT_OK)
             goto out;
     }
     rc = BT_OK;

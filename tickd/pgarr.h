@@ -7,6 +7,11 @@
  * double-quoted with \ and " escaped) and sent as an ordinary parameter,
  * so nothing is ever pasted into SQL text.  The literal lives in a struct
  * buf (capped, malloc'ed); pgarr_done returns it NUL-terminated.
+ *
+ * A column of integers only is kept as integers until it is sent:
+ * pgarr_exec sends it in PostgreSQL's binary array format when the
+ * statement's parameter is bigint[] (the server parses a text literal of
+ * 100,000 integers in ~20 ms; a tick sends dozens of such columns).
  */
 #ifndef BT_PGARR_H
 #define BT_PGARR_H
@@ -20,9 +25,12 @@
 #define PGARR_MAX (64u * 1024 * 1024) /* one column of one statement */
 
 struct pgarr {
-    struct buf b;
+    struct buf b; /* the text literal; or the binary array (pgarr_bin) */
     int n;
     int failed;
+    bool ints; /* only pgarr_i64 so far: the values are in v, not in b */
+    int64_t *v;
+    int vcap;
 };
 
 void pgarr_init(struct pgarr *a);
@@ -38,10 +46,14 @@ void pgarr_str(struct pgarr *a, const char *s); /* NULL s appends NULL */
 void pgarr_i64s(struct pgarr *a, const int64_t *v, int n);
 /* The literal, or NULL when the cap was reached. */
 const char *pgarr_done(struct pgarr *a);
+/* For a column of integers only: PostgreSQL's binary form of the bigint[]
+ * (*len bytes); NULL for any other column or when the cap was reached. */
+const char *pgarr_bin(struct pgarr *a, int *len);
 
 #define PGARR_MAX_PARAMS 32
 /* Runs st with `npre` scalar parameters followed by n array columns (then
- * frees the columns, whatever happens).  BT_ERR when a column overflowed
+ * frees the columns, whatever happens), integer columns in binary where
+ * the statement takes a bigint[].  BT_ERR when a column overflowed
  * or the statement failed. */
 int pgarr_exec(struct db *db, struct arena *arena, const struct db_stmt *st, const char **pre,
                int npre, struct pgarr *cols, int n, struct bt_err *err);

@@ -357,9 +357,8 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
     struct sites *s = state;
     struct pgarr a[8];
     char w[24];
-    const char *p[9] = {w};
+    const char *p[1] = {w};
     size_t i;
-    int k, rc = BT_ERR;
 
     sites_settle(s);
     if (s->nnew == 0)
@@ -379,15 +378,7 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
         pgarr_i64(&a[7], st->created_tick);
     }
     snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
-    for (k = 0; k < 8; k++)
-        if (!(p[k + 1] = pgarr_done(&a[k]))) {
-            err_internal(err, "too many new sites in one tick");
-            goto out;
-        }
-    rc = db_exec(ctx->db, ctx->arena, &q_insert, 9, p, err) ? BT_OK : BT_ERR;
-out:
-    pgarr_free_n(a, 8);
-    return rc;
+    return pgarr_exec(ctx->db, ctx->arena, &q_insert, p, 1, a, 8, err);
 }
 
 static void commit(struct tick_ctx *ctx, void *state)

@@ -1,0 +1,104 @@
+/*
+ * test_pgarr.c - array columns for tickd's bulk statements: the text
+ * literal (integers, strings with escapes, NULL, nested integer arrays), a
+ * column of integers only kept as integers and laid out in PostgreSQL's
+ * binary array format (array_send: ndim, flags, element type, dimension,
+ * lower bound, then length-prefixed big-endian values), and a column that
+ * turns to text when something else than an integer is appended.  The
+ * server side (binary bigint[] parameters) runs in every tick of the
+ * integration suite.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "pgarr.h"
+
+static const unsigned char *be32(const unsigned char *p, uint32_t want)
+{
+    assert_int_equal(((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3],
+                     want);
+    return p + 4;
+}
+
+static void integers_are_sent_in_binary(void **state)
+{
+    struct pgarr a;
+    const int64_t v[3] = {1, -2, INT64_MIN};
+    const unsigned char *p;
+    int len = 0;
+
+    (void)state;
+    pgarr_init(&a);
+    for (int i = 0; i < 3; i++)
+        pgarr_i64(&a, v[i]);
+    p = (const unsigned char *)pgarr_bin(&a, &len);
+    assert_non_null(p);
+    assert_int_equal(len, 20 + 3 * 12);
+    p = be32(p, 1);  /* one dimension */
+    p = be32(p, 0);  /* no NULLs */
+    p = be32(p, 20); /* int8 */
+    p = be32(p, 3);  /* three elements */
+    p = be32(p, 1);  /* from index 1 */
+    for (int i = 0; i < 3; i++) {
+        uint64_t u = (uint64_t)v[i];
+        p = be32(p, 8);
+        p = be32(p, (uint32_t)(u >> 32));
+        p = be32(p, (uint32_t)u);
+    }
+    /* The same column as a literal, for a parameter of another type. */
+    assert_string_equal(pgarr_done(&a), "{1,-2,-9223372036854775808}");
+    assert_null(pgarr_bin(&a, &len));
+    pgarr_free(&a);
+}
+
+static void an_empty_column_is_an_empty_array(void **state)
+{
+    struct pgarr a;
+    const unsigned char *p;
+    int len = 0;
+
+    (void)state;
+    pgarr_init(&a);
+    p = (const unsigned char *)pgarr_bin(&a, &len);
+    assert_non_null(p);
+    assert_int_equal(len, 12);
+    be32(be32(be32(p, 0), 0), 20);
+    pgarr_free(&a);
+    pgarr_init(&a);
+    assert_string_equal(pgarr_done(&a), "{}");
+    pgarr_free(&a);
+}
+
+static void other_elements_make_a_text_literal(void **state)
+{
+    struct pgarr a;
+    const int64_t n[2] = {3, 4};
+    int len = 0;
+
+    (void)state;
+    pgarr_init(&a);
+    pgarr_i64(&a, 7);
+    pgarr_i64(&a, 8);
+    pgarr_str(&a, "a\"b\\c");
+    pgarr_null(&a);
+    pgarr_i64(&a, 9);
+    pgarr_i64s(&a, n, 2);
+    assert_null(pgarr_bin(&a, &len));
+    assert_string_equal(pgarr_done(&a), "{7,8,\"a\\\"b\\\\c\",NULL,9,\"{3,4}\"}");
+    pgarr_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(integers_are_sent_in_binary),
+        cmocka_unit_test(an_empty_column_is_an_empty_array),
+        cmocka_unit_test(other_elements_make_a_text_literal),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
