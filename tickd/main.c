@@ -217,6 +217,24 @@ static int next_due(const struct tickd *td)
     return best;
 }
 
+/* The world's companies with a live subscriber, read when the tick
+ * publishes (tick.h); unknown (Redis down): every touched company. */
+static void fetch_presence(struct tick_ctx *ctx, void *arg)
+{
+    struct tickd *td = arg;
+    struct bt_err perr;
+    bool known = false;
+
+    err_clear(&perr);
+    if (presence_online(&td->rds, &td->arena, ctx->world->id, presence_now_ms(),
+                        (int64_t)td->cfg.live_presence_s * 1000, &td->online, &td->nonline,
+                        &td->online_cap, &known, &perr) != BT_OK)
+        log_msg(LOGL_WARN, NULL, "world %" PRId64 ": presence unknown, publishing to all: %s %s",
+                ctx->world->id, perr.detail, perr.internal);
+    ctx->online_known = known;
+    ctx->online = td->online;
+    ctx->nonline = td->nonline;
+}
 static void run_one(struct tickd *td, int k)
 {
     struct tick_ctx ctx;
@@ -237,20 +255,8 @@ static void run_one(struct tickd *td, int k)
     ctx.snapshot_every = td->cfg.snapshot_every;
     ctx.history_ticks = td->cfg.history_ticks;
     ctx.lateness_us = (start - td->sched[k].next_ns) / 1000;
-    if (ctx.outbox) {
-        struct bt_err perr;
-        bool known = false;
-        err_clear(&perr);
-        if (presence_online(&td->rds, &td->arena, ctx.world->id, presence_now_ms(),
-                            (int64_t)td->cfg.live_presence_s * 1000, &td->online, &td->nonline,
-                            &td->online_cap, &known, &perr) != BT_OK)
-            log_msg(LOGL_WARN, NULL,
-                    "world %" PRId64 ": presence unknown, publishing to all: %s %s", ctx.world->id,
-                    perr.detail, perr.internal);
-        ctx.online_known = known;
-        ctx.online = td->online;
-        ctx.nonline = td->nonline;
-    }
+    ctx.presence = fetch_presence;
+    ctx.presence_arg = td;
     rc = tick_run(&ctx, &err);
     if (rc == TICK_FENCED) {
         arena_reset(&td->arena);

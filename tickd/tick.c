@@ -570,6 +570,8 @@ static void publish(struct tick_ctx *ctx)
 
     if (!ctx->outbox)
         return;
+    if (ctx->presence)
+        ctx->presence(ctx, ctx->presence_arg);
     b = outbox_batch_new();
     payload = json_object_new_object();
     json_object_object_add(payload, "tick", json_object_new_int64(ctx->tick));

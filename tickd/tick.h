@@ -102,10 +102,15 @@ struct tick_ctx {
     int64_t *touched;
     int ntouched, touched_cap;
     /* companies with a live subscriber (lib/presence.h), sorted: only they
-     * get player:update and alerts; online_known false: every touched one */
+     * get player:update and alerts; online_known false: every touched one.
+     * Filled by presence(ctx, presence_arg) after the commit, right before
+     * publishing (never before the claim: a player who subscribed and then
+     * sent an intent is present when the tick that applied it publishes). */
     const int64_t *online;
     int nonline;
     bool online_known;
+    void (*presence)(struct tick_ctx *ctx, void *arg);
+    void *presence_arg;
     /* alerts raised this tick (published after the commit, never replayed) */
     struct tick_alert *alerts;
     int nalerts, alerts_cap;
