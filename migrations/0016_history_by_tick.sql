@@ -30,6 +30,11 @@ CREATE TABLE mining_remainders (
 INSERT INTO mining_remainders (company_id, world_id, tick, rem_nsat)
 SELECT DISTINCT ON (company_id) company_id, world_id, tick, rem_nsat
 FROM mining_history ORDER BY company_id, tick DESC;
+-- What 0012's pruning kept below the pruned tick (each company's latest
+-- row, rows then unsettled) is now in mining_remainders or settled: pruning
+-- deletes whole ticks from here on, so delete those rows once.
+DELETE FROM mining_history h USING mining_history_pruned p
+WHERE h.world_id = p.world_id AND h.tick <= p.tick;
 
 -- Mining results are settled into ledger_entries at most
 -- LEDGER_SETTLE_EVERY (tickd/ledger.h) ticks after they happen, so at a

@@ -117,11 +117,19 @@ static int grow(void **v, int *cap, int n, size_t size)
     return BT_OK;
 }
 
+/* A company not loaded with the state starts with a remainder of 0, and
+ * what mining_remainders holds for it is unknown (it may have mined before
+ * a load that skipped it, having no site then): its first tick without a
+ * result stores its remainder. */
 static int ensure_company(struct mining_state *m, int64_t cid, struct bt_err *err)
 {
     int c = mining_company_find(m, cid);
 
-    return c >= 0 ? c : mining_company_add(m, cid, 0, err);
+    if (c >= 0)
+        return c;
+    if ((c = mining_company_add(m, cid, 0, err)) >= 0)
+        m->companies[c].rem_saved = -1;
+    return c;
 }
 
 /* The mining index of an engine site, adopting it when new (capacity and

@@ -24,8 +24,7 @@ void pgarr_free(struct pgarr *a)
 {
     buf_free(&a->b);
     free(a->v);
-    a->v = NULL;
-    a->vcap = 0;
+    pgarr_init(a); /* empty again: freeing twice or reusing is safe */
 }
 
 static void sep(struct pgarr *a)
@@ -67,10 +66,14 @@ void pgarr_i64(struct pgarr *a, int64_t v)
         put_text_i64(a, v);
         return;
     }
+    if (a->n >= PGARR_MAX_INTS) {
+        a->failed = 1;
+        return;
+    }
     if (a->n == a->vcap) {
         int cap = a->vcap ? a->vcap * 2 : 1024;
-        int64_t *g;
-        if (a->n >= PGARR_MAX_INTS || !(g = realloc(a->v, (size_t)cap * sizeof(*g)))) {
+        int64_t *g = realloc(a->v, (size_t)cap * sizeof(*g));
+        if (!g) {
             a->failed = 1;
             return;
         }
