@@ -84,6 +84,7 @@ struct ledger {
     int64_t world_id;
     struct ledger_account *acc; /* sorted by (sys, company, cur) */
     size_t n, cap;
+    size_t ncomp;              /* company accounts: acc[0 .. ncomp) (LEDGER_COMPANY is 0) */
     struct ledger_entry *pend; /* this tick's entries, in order */
     size_t npend, pcap;
     struct ledger_accrued *accr; /* open addressing by key; cap a power of two */

@@ -179,6 +179,53 @@ static void market_house_accounts_may_go_negative(void **st)
     ledger_free(&l);
 }
 
+/* Accounts are found by company id whatever the ids' spread (the search
+ * guesses a position from the id: tickd/ledger.c search()): dense runs,
+ * clusters far apart and lone outliers, inserted in a scrambled order,
+ * then every present key found with its own balance and absent ones not. */
+static void accounts_are_found_whatever_the_id_spread(void **st)
+{
+    struct ledger l;
+    int64_t ids[1300];
+    int n = 0;
+
+    (void)st;
+    with_system(&l);
+    for (int i = 1; i <= 600; i++)
+        ids[n++] = i;
+    for (int i = 0; i < 600; i++)
+        ids[n++] = 1000000 + 3 * i;
+    ids[n++] = 999;
+    ids[n++] = 50000;
+    ids[n++] = 1000000000000LL;
+    for (int i = 0; i < n; i++) { /* a fixed scramble: i -> i * 7919 mod n */
+        int64_t id = ids[(int)(((int64_t)i * 7919) % n)];
+        assert_int_equal(ledger_open_company(&l, id), BT_OK);
+        assert_non_null(ledger_find(&l, LEDGER_COMPANY, id, LEDGER_BTC));
+    }
+    for (int i = 0; i < n; i++) {
+        struct ledger_account *a = ledger_find(&l, LEDGER_COMPANY, ids[i], LEDGER_USD);
+        assert_non_null(a);
+        a->balance = ids[i] % 1000 + 1;
+    }
+    for (int i = 0; i < n; i++) {
+        const struct ledger_account *u = ledger_find(&l, LEDGER_COMPANY, ids[i], LEDGER_USD);
+        const struct ledger_account *b = ledger_find(&l, LEDGER_COMPANY, ids[i], LEDGER_BTC);
+        assert_non_null(u);
+        assert_non_null(b);
+        assert_true(u->company == ids[i] && u->cur == LEDGER_USD && b->company == ids[i] &&
+                    b->cur == LEDGER_BTC);
+        assert_int_equal(ledger_balance(&l, ids[i], LEDGER_USD), ids[i] % 1000 + 1);
+    }
+    assert_null(ledger_find(&l, LEDGER_COMPANY, 601, LEDGER_USD));
+    assert_null(ledger_find(&l, LEDGER_COMPANY, 1000001, LEDGER_USD));
+    assert_null(ledger_find(&l, LEDGER_COMPANY, 999999999999LL, LEDGER_BTC));
+    assert_null(ledger_find(&l, LEDGER_COMPANY, 1000000000001LL, LEDGER_USD));
+    assert_int_equal(ledger_open_company(&l, 999), BT_ERR); /* already there */
+    assert_non_null(ledger_find(&l, LEDGER_MINING, 0, LEDGER_BTC));
+    ledger_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +234,7 @@ int main(void)
         cmocka_unit_test(check_finds_broken_invariants),
         cmocka_unit_test(hash_is_canonical_and_snapshot_round_trips),
         cmocka_unit_test(market_house_accounts_may_go_negative),
+        cmocka_unit_test(accounts_are_found_whatever_the_id_spread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
