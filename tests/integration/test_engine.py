@@ -129,6 +129,20 @@ def test_database_refuses_negative_company_balance(stack):
     with pytest.raises(Exception, match="append-only"):
         stack.sql("DELETE FROM ledger_entries WHERE debit_account = %s OR credit_account = %s",
                   (acc, acc))
+    # Entries between accounts that do not exist, or of another currency or
+    # world, or for an intent that does not exist, are refused whole.
+    entry = ("INSERT INTO ledger_entries (world_id, tick, debit_account, credit_account, "
+             "currency, amount, kind, intent_id) VALUES (%s, 0, %s, %s, %s, 1, 'test', %s)")
+    btc_sink = stack.sql("SELECT id FROM ledger_accounts WHERE world_id = 1 AND system = "
+                         "'purchases' AND currency = 'btc'")[0][0]
+    for bad in [(1, acc, sink, "btc", None),               # usd accounts, btc entry
+                (1, acc, btc_sink, "usd", None),           # one account of each currency
+                (1, acc, 2 ** 40, "usd", None),            # no such account
+                (2 ** 40, acc, sink, "usd", None)]:        # not these accounts' world
+        with pytest.raises(Exception, match="missing accounts"):
+            stack.sql(entry, bad)
+    with pytest.raises(Exception, match="intent that does not exist"):
+        stack.sql(entry, (1, acc, sink, "usd", 2 ** 40))
     assert p.balance() == GRANT
 
 
