@@ -16,6 +16,7 @@
 #ifndef BT_COMMON_H
 #define BT_COMMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define BT_OK  0
@@ -45,6 +46,26 @@ _Noreturn void bt_bug(const char *file, int line, const char *fmt, ...) BT_PRINT
 
 /* Logs the message and exits with status 1: for start-up errors only. */
 _Noreturn void bt_die(const char *fmt, ...) BT_PRINTF(1, 2);
+
+/* Where a search among n sorted entries whose keys run from first to last
+ * may start for key: [*lo, *hi), 2 * w entries around the position key
+ * would have if the keys were spread evenly, or [0, n) when key is not
+ * strictly between first and last (or n <= 2 * w).  The caller keeps the
+ * window only when the key lies within its bounds, else searches [0, n):
+ * a few cache lines instead of ~log2(n) probes scattered over the array. */
+static inline void bt_guess_window(int64_t key, int64_t first, int64_t last, size_t n, size_t w,
+                                   size_t *lo, size_t *hi)
+{
+    size_t g;
+
+    *lo = 0;
+    *hi = n;
+    if (n <= 2 * w || key <= first || key >= last)
+        return;
+    g = (size_t)((__int128)(key - first) * (__int128)(n - 1) / ((__int128)last - first));
+    *lo = g > w ? g - w : 0;
+    *hi = g + w < n ? g + w : n;
+}
 
 /* qsort/bsearch order of int64_t values. */
 static inline int bt_cmp_i64(const void *a, const void *b)

@@ -94,30 +94,24 @@ static int cmp_key(int sys, int64_t company, int cur, const struct ledger_accoun
 
 /* Index of the key, or of where it would be inserted (*found = false).
  * Company accounts come first, ordered by company id, and ids are spread
- * about evenly: the id gives a guess of the position, and when the key
- * lies in the window around the guess the binary search runs there (a few
- * cache lines instead of ~18 scattered probes over the whole array; the
- * mining step looks up every mining company's accounts every tick). */
+ * about evenly: the search starts from a window guessed from the id
+ * (bt_guess_window; the mining step looks up every mining company's
+ * accounts every tick). */
 #define SEARCH_WINDOW 32
 static size_t search(const struct ledger *l, int sys, int64_t company, int cur, bool *found)
 {
     size_t lo = 0, hi = l->n;
 
-    if (sys == LEDGER_COMPANY && l->ncomp > 2 * SEARCH_WINDOW) {
-        int64_t a = l->acc[0].company, b = l->acc[l->ncomp - 1].company;
-        hi = l->ncomp;
-        if (company > a && company < b) {
-            size_t g = (size_t)((__int128)(company - a) * (__int128)(l->ncomp - 1) / (b - a));
-            size_t wlo = g > SEARCH_WINDOW ? g - SEARCH_WINDOW : 0;
-            size_t whi = g + SEARCH_WINDOW < l->ncomp ? g + SEARCH_WINDOW : l->ncomp;
-            if (cmp_key(sys, company, cur, &l->acc[wlo]) >= 0 &&
-                (whi == l->ncomp || cmp_key(sys, company, cur, &l->acc[whi]) < 0)) {
-                lo = wlo;
-                hi = whi;
-            }
+    if (sys == LEDGER_COMPANY && l->ncomp > 0) {
+        size_t n = l->ncomp;
+        bt_guess_window(company, l->acc[0].company, l->acc[n - 1].company, n, SEARCH_WINDOW, &lo,
+                        &hi);
+        if ((lo > 0 && cmp_key(sys, company, cur, &l->acc[lo]) < 0) ||
+            (hi < n && cmp_key(sys, company, cur, &l->acc[hi]) >= 0)) {
+            lo = 0;
+            hi = n;
         }
     }
-
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         int c = cmp_key(sys, company, cur, &l->acc[mid]);

@@ -31,9 +31,21 @@ static int cmp_site(int64_t company, int64_t id, const struct site *s)
     return 0;
 }
 
+/* The first site at or after (company, id), searched from a window guessed
+ * from the company id (bt_guess_window: every site.create counts the
+ * company's sites, thousands of times a tick). */
 static size_t lower_bound(const struct sites *s, int64_t company, int64_t id)
 {
     size_t lo = 0, hi = s->n;
+
+    if (s->n > 0) {
+        bt_guess_window(company, s->v[0].company_id, s->v[s->n - 1].company_id, s->n, 32, &lo, &hi);
+        if ((lo > 0 && cmp_site(company, id, &s->v[lo]) <= 0) ||
+            (hi < s->n && cmp_site(company, id, &s->v[hi]) > 0)) {
+            lo = 0;
+            hi = s->n;
+        }
+    }
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

@@ -208,6 +208,41 @@ static void registries_know_the_kinds(void **st)
     assert_true(tick_nphases <= TICK_MAX_PHASES);
 }
 
+/* Sites are found and counted per company whatever the spread of company
+ * ids (the search starts from a window guessed from the id): dense runs,
+ * a cluster far away and an outlier, plus ids that are absent. */
+static void sites_are_found_whatever_the_company_spread(void **st)
+{
+    static struct site v[1000];
+    struct sites s;
+    size_t n = 0;
+
+    (void)st;
+    memset(&s, 0, sizeof(s));
+    for (int64_t c = 1; c <= 300; c++) /* two sites each */
+        for (int k = 0; k < 2; k++)
+            v[n++] = (struct site){.id = c * 10 + k, .company_id = c};
+    for (int64_t i = 0; i < 200; i++) /* one site each, ids 7 apart */
+        v[n++] = (struct site){.id = 5000 + i, .company_id = 1000000 + 7 * i};
+    for (int k = 0; k < 3; k++)
+        v[n++] = (struct site){.id = 9000 + k, .company_id = 1000000000000LL};
+    s.v = v;
+    s.n = n;
+    for (size_t i = 0; i < n; i++) {
+        const struct site *f = sites_find(&s, v[i].company_id, v[i].id);
+        assert_ptr_equal(f, &v[i]);
+        assert_int_equal(sites_count(&s, v[i].company_id), v[i].company_id <= 300              ? 2
+                                                           : v[i].company_id < 1000000000000LL ? 1
+                                                                                               : 3);
+    }
+    assert_int_equal(sites_count(&s, 0), 0);
+    assert_int_equal(sites_count(&s, 301), 0);
+    assert_int_equal(sites_count(&s, 1000001), 0);
+    assert_int_equal(sites_count(&s, 1000000000001LL), 0);
+    assert_null(sites_find(&s, 1, 12)); /* another company's site */
+    assert_null(sites_find(&s, 1000007, 5000));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -216,6 +251,7 @@ int main(void)
         cmocka_unit_test(hash_strings_are_length_prefixed),
         cmocka_unit_test(alerts_are_kept_for_publishing_but_not_in_a_replay),
         cmocka_unit_test(registries_know_the_kinds),
+        cmocka_unit_test(sites_are_found_whatever_the_company_spread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
