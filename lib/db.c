@@ -142,6 +142,19 @@ static PGresult *exec_once(struct db *db, const struct db_stmt *st, int nparams,
     return PQexecPrepared(db->conn, st->name, nparams, params, lengths, formats, 0);
 }
 
+/* A connection to run st on: re-made when it was lost outside a
+ * transaction; inside one the loss is st's error. */
+static int ensure_connected(struct db *db, const struct db_stmt *st, struct bt_err *err)
+{
+    if (!connection_lost(db))
+        return BT_OK;
+    if (db->in_tx) {
+        set_error(db, NULL, st, err);
+        return BT_ERR;
+    }
+    return connect_now(db, err);
+}
+
 static bool ok_status(PGresult *r)
 {
     ExecStatusType s = PQresultStatus(r);
@@ -162,14 +175,8 @@ PGresult *db_exec_params(struct db *db, struct arena *arena, const struct db_stm
     PGresult *r;
 
     db->last_sqlstate[0] = '\0';
-    if (connection_lost(db)) {
-        if (db->in_tx) {
-            set_error(db, NULL, st, err);
-            return NULL;
-        }
-        if (connect_now(db, err) != BT_OK)
-            return NULL;
-    }
+    if (ensure_connected(db, st, err) != BT_OK)
+        return NULL;
     r = exec_once(db, st, nparams, params, lengths, formats);
     if (!ok_status(r) && connection_lost(db) && !db->in_tx) {
         PQclear(r);
@@ -198,14 +205,8 @@ int db_int8_array_params(struct db *db, const struct db_stmt *st, uint32_t *mask
     int i;
 
     *mask = 0;
-    if (connection_lost(db)) {
-        if (db->in_tx) {
-            set_error(db, NULL, st, err);
-            return BT_ERR;
-        }
-        if (connect_now(db, err) != BT_OK)
-            return BT_ERR;
-    }
+    if (ensure_connected(db, st, err) != BT_OK)
+        return BT_ERR;
     if ((i = prepare(db, st, &r)) < 0)
         goto fail;
     if (!db->described[i]) {
