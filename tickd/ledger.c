@@ -661,7 +661,7 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
     struct ledger *l = state;
     struct pgarr a[6], co;
     char w[24], t[24];
-    const char *p[8] = {w, t};
+    const char *p[2] = {w, t};
     size_t i;
     int rc = BT_ERR;
 
@@ -676,13 +676,9 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
         goto out;
     snprintf(w, sizeof(w), "%" PRId64, l->world_id);
     snprintf(t, sizeof(t), "%" PRId64, ctx->tick);
-    if (l->npend + l->nsettled > 0 &&
-        pgarr_exec(ctx->db, ctx->arena, &q_entries, p, 2, a, 6, err) != BT_OK)
+    if (pgarr_exec(ctx->db, ctx->arena, &q_entries, p, 2, a, 6, err) != BT_OK ||
+        pgarr_exec(ctx->db, ctx->arena, &q_settled, p, 2, &co, 1, err) != BT_OK)
         goto out;
-    if (l->nsettled > 0) {
-        if (pgarr_exec(ctx->db, ctx->arena, &q_settled, p, 2, &co, 1, err) != BT_OK)
-            goto out;
-    }
     rc = BT_OK;
 out:
     pgarr_free_n(a, 6);

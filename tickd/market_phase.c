@@ -728,7 +728,6 @@ static int persist_instruments(struct tick_ctx *ctx, struct mkphase *p, const ch
     const struct market_state *st = &p->st;
     struct pgarr a[16], gone;
     const char *pre[1] = {w};
-    int ngone = 0;
 
     pgarr_init_n(a, 16);
     for (int i = 0; i < st->n_ins; i++) {
@@ -760,14 +759,8 @@ static int persist_instruments(struct tick_ctx *ctx, struct mkphase *p, const ch
         return BT_ERR;
     pgarr_init(&gone);
     for (int i = 0; i < p->s_nins; i++)
-        if (!market_instr_get(st, p->s_ins[i].id)) {
+        if (!market_instr_get(st, p->s_ins[i].id))
             pgarr_i64(&gone, p->s_ins[i].id);
-            ngone++;
-        }
-    if (ngone == 0) {
-        pgarr_free(&gone);
-        return BT_OK;
-    }
     return pgarr_exec(ctx->db, ctx->arena, &q_mk_ins_gone, pre, 1, &gone, 1, err);
 }
 
@@ -776,7 +769,7 @@ static int persist_accounts(struct tick_ctx *ctx, struct mkphase *p, const char 
 {
     struct pgarr a;
     const char *pre[1] = {w};
-    int n = 0, k = 0;
+    int k = 0;
 
     pgarr_init(&a);
     for (int i = 0; i < p->st.n_acc; i++) { /* both sorted by id */
@@ -786,11 +779,6 @@ static int persist_accounts(struct tick_ctx *ctx, struct mkphase *p, const char 
         if (k < p->s_nacc && p->s_acc[k] == id)
             continue;
         pgarr_i64(&a, id);
-        n++;
-    }
-    if (n == 0) {
-        pgarr_free(&a);
-        return BT_OK;
     }
     return pgarr_exec(ctx->db, ctx->arena, &q_mk_acc_new, pre, 1, &a, 1, err);
 }
@@ -893,7 +881,6 @@ static int persist_orders(struct tick_ctx *ctx, struct mkphase *p, const char *p
 {
     const struct market_state *st = &p->st;
     struct pgarr a[19];
-    int n = 0;
 
     pgarr_init_n(a, 19);
     for (int i = 0; i < st->n_ord; i++) { /* live: new or changed */
@@ -905,7 +892,6 @@ static int persist_orders(struct tick_ctx *ctx, struct mkphase *p, const char *p
         if (was)
             r.limit_price = was->type == MARKET_ORDER_LIMIT ? was->limit : 0;
         order_push(a, st, &r);
-        n++;
     }
     for (int i = 0; i < p->out.n_done; i++) { /* finished this tick */
         const struct market_order_done *d = &p->out.done[i];
@@ -923,11 +909,6 @@ static int persist_orders(struct tick_ctx *ctx, struct mkphase *p, const char *p
             continue;
         }
         order_push(a, st, &r);
-        n++;
-    }
-    if (n == 0) {
-        pgarr_free_n(a, 19);
-        return BT_OK;
     }
     return pgarr_exec(ctx->db, ctx->arena, &q_mk_ord_up, pre, 2, a, 19, err);
 }
@@ -936,7 +917,6 @@ static int persist_fills(struct tick_ctx *ctx, struct mkphase *p, const char *pr
                          struct bt_err *err)
 {
     struct pgarr a[9];
-    int n = 0;
 
     pgarr_init_n(a, 9);
     for (int i = 0; i < p->out.n_fills; i++) {
@@ -956,11 +936,6 @@ static int persist_fills(struct tick_ctx *ctx, struct mkphase *p, const char *pr
         pgarr_i64(&a[6], f->price);
         pgarr_i64(&a[7], f->fee);
         pgarr_i64(&a[8], f->realized_pnl);
-        n++;
-    }
-    if (n == 0) {
-        pgarr_free_n(a, 9);
-        return BT_OK;
     }
     return pgarr_exec(ctx->db, ctx->arena, &q_mk_fills, pre, 2, a, 9, err);
 }
@@ -986,7 +961,7 @@ static int persist_positions(struct tick_ctx *ctx, struct mkphase *p, const char
 {
     const struct market_state *st = &p->st;
     struct pgarr a[9], d[2];
-    int i = 0, k = 0, n = 0, nd = 0;
+    int i = 0, k = 0;
 
     pgarr_init_n(a, 9);
     pgarr_init_n(d, 2);
@@ -995,7 +970,6 @@ static int persist_positions(struct tick_ctx *ctx, struct mkphase *p, const char
         if (c > 0) { /* closed */
             pgarr_i64(&d[0], p->s_pos[k].account);
             pgarr_i64(&d[1], p->s_pos[k].instr);
-            nd++;
             k++;
             continue;
         }
@@ -1016,20 +990,13 @@ static int persist_positions(struct tick_ctx *ctx, struct mkphase *p, const char
             pgarr_i64(&a[6], s->collateral);
             pgarr_i64(&a[7], s->funding);
             pg_bool(&a[8], s->called);
-            n++;
         }
         i++;
         k += c == 0;
     }
-    if (n == 0)
-        pgarr_free_n(a, 9);
-    else if (pgarr_exec(ctx->db, ctx->arena, &q_mk_pos_up, pre, 2, a, 9, err) != BT_OK) {
+    if (pgarr_exec(ctx->db, ctx->arena, &q_mk_pos_up, pre, 2, a, 9, err) != BT_OK) {
         pgarr_free_n(d, 2);
         return BT_ERR;
-    }
-    if (nd == 0) {
-        pgarr_free_n(d, 2);
-        return BT_OK;
     }
     return pgarr_exec(ctx->db, ctx->arena, &q_mk_pos_del, pre, 1, d, 2, err);
 }

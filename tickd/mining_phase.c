@@ -653,7 +653,6 @@ static int persist_windex(struct tick_ctx *ctx, struct mphase *p, const char *w,
 {
     struct pgarr a[4];
     const char *pre[1] = {w};
-    int n = 0;
 
     pgarr_init_n(a, 4);
     for (int r = 0; r < MINING_NREGIONS; r++)
@@ -665,12 +664,7 @@ static int persist_windex(struct tick_ctx *ctx, struct mphase *p, const char *w,
                 pgarr_str(&a[1], mining_cooling_name(k));
                 pgarr_str(&a[2], mining_firmware_name(f));
                 pgarr_i64(&a[3], p->m.windex[r][k][f]);
-                n++;
             }
-    if (n == 0) {
-        pgarr_free_n(a, 4);
-        return BT_OK;
-    }
     return pgarr_exec(ctx->db, ctx->arena, &q_m_windex_up, pre, 1, a, 4, err);
 }
 
@@ -696,19 +690,13 @@ static int persist_remainders(struct tick_ctx *ctx, struct mphase *p, const char
     const struct mining_state *m = &p->m;
     struct pgarr a[2];
     const char *pre[2] = {w, t};
-    int n = 0;
 
     pgarr_init_n(a, 2);
     for (int c = 0; c < m->ncompanies; c++)
         if (rem_changed(p, c)) {
             pgarr_i64(&a[0], m->companies[c].id);
             pgarr_i64(&a[1], m->companies[c].rem_nsat);
-            n++;
         }
-    if (n == 0) {
-        pgarr_free_n(a, 2);
-        return BT_OK;
-    }
     return pgarr_exec(ctx->db, ctx->arena, &q_m_rems, pre, 2, a, 2, err);
 }
 
@@ -718,7 +706,6 @@ static int persist_companies(struct tick_ctx *ctx, struct mphase *p, const char 
     const struct mining_state *m = &p->m;
     struct pgarr h[10];
     const char *pre[2] = {w, t};
-    int n = 0;
 
     pgarr_init_n(h, 10);
     for (int c = 0; p->stepped && c < m->ncompanies; c++) {
@@ -735,12 +722,6 @@ static int persist_companies(struct tick_ctx *ctx, struct mphase *p, const char 
         pgarr_i64(&h[7], cr->throttle_ppm);
         pgarr_i64(&h[8], cr->failures);
         pgarr_i64(&h[9], m->companies[c].rem_nsat);
-        n++;
-    }
-    if (n == 0) {
-        for (int k = 0; k < 10; k++)
-            pgarr_free(&h[k]);
-        return BT_OK;
     }
     return pgarr_exec(ctx->db, ctx->arena, &q_m_hist, pre, 2, h, 10, err);
 }
@@ -750,7 +731,6 @@ static int persist_sites(struct tick_ctx *ctx, struct mphase *p, const char *t, 
     const struct mining_state *m = &p->m;
     struct pgarr a[5];
     const char *pre[1] = {t};
-    int n = 0;
 
     pgarr_init_n(a, 5);
     for (int i = 0; i < m->nsites; i++) {
@@ -762,11 +742,6 @@ static int persist_sites(struct tick_ctx *ctx, struct mphase *p, const char *t, 
         pgarr_i64(&a[2], st->slots);
         pgarr_i64(&a[3], st->uptime_sum_ppm);
         pgarr_i64(&a[4], st->ticks_run);
-        n++;
-    }
-    if (n == 0) {
-        pgarr_free_n(a, 5);
-        return BT_OK;
     }
     return pgarr_exec(ctx->db, ctx->arena, &q_m_sites_up, pre, 1, a, 5, err);
 }
@@ -774,8 +749,7 @@ static int persist_sites(struct tick_ctx *ctx, struct mphase *p, const char *t, 
 static int persist_rigs(struct tick_ctx *ctx, struct mphase *p, struct bt_err *err)
 {
     const struct mining_state *m = &p->m;
-    struct pgarr a[10];
-    int n = 0;
+    struct pgarr a[10], d;
 
     pgarr_init_n(a, 10);
     for (int i = 0; i < m->ngroups; i++) {
@@ -792,21 +766,13 @@ static int persist_rigs(struct tick_ctx *ctx, struct mphase *p, struct bt_err *e
         pgarr_i64(&a[7], g->windex0);
         pgarr_i64(&a[8], g->installed_tick);
         pgarr_i64(&a[9], g->maint_until);
-        n++;
     }
-    if (n == 0)
-        pgarr_free_n(a, 10);
-    else if (pgarr_exec(ctx->db, ctx->arena, &q_m_rigs_up, NULL, 0, a, 10, err) != BT_OK)
+    if (pgarr_exec(ctx->db, ctx->arena, &q_m_rigs_up, NULL, 0, a, 10, err) != BT_OK)
         return BT_ERR;
-    if (p->ndels) {
-        struct pgarr d;
-        pgarr_init(&d);
-        for (int i = 0; i < p->ndels; i++)
-            pgarr_i64(&d, p->dels[i]);
-        if (pgarr_exec(ctx->db, ctx->arena, &q_m_rigs_del, NULL, 0, &d, 1, err) != BT_OK)
-            return BT_ERR;
-    }
-    return BT_OK;
+    pgarr_init(&d);
+    for (int i = 0; i < p->ndels; i++)
+        pgarr_i64(&d, p->dels[i]);
+    return pgarr_exec(ctx->db, ctx->arena, &q_m_rigs_del, NULL, 0, &d, 1, err);
 }
 
 static int persist_contracts(struct tick_ctx *ctx, struct mphase *p, const char *t,

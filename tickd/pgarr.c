@@ -193,6 +193,12 @@ int pgarr_exec(struct db *db, struct arena *arena, const struct db_stmt *st, con
     int k, rc = BT_ERR;
 
     BT_ASSERT(npre + n <= PGARR_MAX_PARAMS);
+    for (k = 0; k < n && cols[k].n == 0; k++)
+        ;
+    if (k == n) { /* no rows: nothing to write */
+        rc = BT_OK;
+        goto out;
+    }
     if (db_int8_array_params(db, st, &int8s, err) != BT_OK)
         goto out;
     for (k = 0; k < npre; k++)

@@ -53,7 +53,8 @@ const char *pgarr_bin(struct pgarr *a, int *len);
 #define PGARR_MAX_PARAMS 32
 /* Runs st with `npre` scalar parameters followed by n array columns (then
  * frees the columns, whatever happens), integer columns in binary where
- * the statement takes a bigint[].  BT_ERR when a column overflowed
+ * the statement takes a bigint[].  Columns without rows run nothing
+ * (BT_OK): callers need not count their rows.  BT_ERR when a column overflowed
  * or the statement failed. */
 int pgarr_exec(struct db *db, struct arena *arena, const struct db_stmt *st, const char **pre,
                int npre, struct pgarr *cols, int n, struct bt_err *err);

@@ -4,7 +4,8 @@
  * column of integers only kept as integers and laid out in PostgreSQL's
  * binary array format (array_send: ndim, flags, element type, dimension,
  * lower bound, then length-prefixed big-endian values), and a column that
- * turns to text when something else than an integer is appended.  The
+ * turns to text when something else than an integer is appended; a
+ * statement whose columns hold no rows is not run at all.  The
  * server side (binary bigint[] parameters) runs in every tick of the
  * integration suite.
  */
@@ -13,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "pgarr.h"
@@ -92,12 +94,36 @@ static void other_elements_make_a_text_literal(void **state)
     pgarr_free(&a);
 }
 
+/* No rows: pgarr_exec answers BT_OK without the database (here one that
+ * cannot be reached); one row and it has to go there, and fails. */
+static void columns_without_rows_run_nothing(void **state)
+{
+    static const struct db_stmt st = {"t_pgarr", "SELECT 1 FROM unnest($1::bigint[])"};
+    struct db db;
+    struct pgarr a[2];
+    struct bt_err err;
+
+    (void)state;
+    memset(&db, 0, sizeof(db));
+    snprintf(db.dsn, sizeof(db.dsn), "host=/nonexistent-bt-test connect_timeout=1");
+    err_clear(&err);
+    pgarr_init_n(a, 2);
+    assert_int_equal(pgarr_exec(&db, NULL, &st, NULL, 0, a, 2, &err), BT_OK);
+    assert_null(db.conn); /* never connected */
+    pgarr_init_n(a, 2);
+    pgarr_i64(&a[0], 1);
+    pgarr_i64(&a[1], 2);
+    assert_int_equal(pgarr_exec(&db, NULL, &st, NULL, 0, a, 2, &err), BT_ERR);
+    db_close(&db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(integers_are_sent_in_binary),
         cmocka_unit_test(an_empty_column_is_an_empty_array),
         cmocka_unit_test(other_elements_make_a_text_literal),
+        cmocka_unit_test(columns_without_rows_run_nothing),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
