@@ -233,11 +233,8 @@ int db_command(struct db *db, const char *sql, struct bt_err *err)
 {
     PGresult *r;
 
-    if (connection_lost(db) && (db->in_tx || connect_now(db, err) != BT_OK)) {
-        if (!err_is_set(err))
-            set_error(db, NULL, NULL, err);
+    if (ensure_connected(db, NULL, err) != BT_OK)
         return BT_ERR;
-    }
     r = PQexec(db->conn, sql);
     if (!ok_status(r)) {
         set_error(db, r, NULL, err);
@@ -246,6 +243,40 @@ int db_command(struct db *db, const char *sql, struct bt_err *err)
     }
     PQclear(r);
     return BT_OK;
+}
+
+int db_copy_in(struct db *db, const char *sql, const char *data, size_t len, struct bt_err *err)
+{
+    const size_t chunk = 1u << 20;
+    PGresult *r;
+    int rc = BT_OK;
+
+    if (ensure_connected(db, NULL, err) != BT_OK)
+        return BT_ERR;
+    r = PQexec(db->conn, sql);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        set_error(db, r, NULL, err);
+        PQclear(r);
+        return BT_ERR;
+    }
+    PQclear(r);
+    for (size_t off = 0; off < len && rc == BT_OK; off += chunk) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        if (PQputCopyData(db->conn, data + off, (int)n) != 1)
+            rc = BT_ERR;
+    }
+    if (PQputCopyEnd(db->conn, rc == BT_OK ? NULL : "tickd could not send the rows") != 1)
+        rc = BT_ERR;
+    if (rc != BT_OK)
+        set_error(db, NULL, NULL, err);
+    while ((r = PQgetResult(db->conn))) {
+        if (!ok_status(r) && rc == BT_OK) {
+            set_error(db, r, NULL, err);
+            rc = BT_ERR;
+        }
+        PQclear(r);
+    }
+    return rc;
 }
 
 int db_begin(struct db *db, struct bt_err *err)

@@ -79,6 +79,10 @@ int db_int8_array_params(struct db *db, const struct db_stmt *st, uint32_t *mask
 /* Runs plain SQL without parameters (BEGIN, COMMIT, migrations in tests). */
 int db_command(struct db *db, const char *sql, struct bt_err *err);
 
+/* COPY ... FROM STDIN: runs sql and sends len bytes of data (in the format
+ * sql names) as its input. */
+int db_copy_in(struct db *db, const char *sql, const char *data, size_t len, struct bt_err *err);
+
 int db_begin(struct db *db, struct bt_err *err);
 int db_commit(struct db *db, struct bt_err *err);
 void db_rollback(struct db *db); /* best effort, never fails the caller */

@@ -10,8 +10,8 @@
 # and reports, over those ticks: p50/p99 of compute, commit, publish and
 # total tick time (from tickd's per-tick debug line), the p50 of each
 # phase's input/step/persist, of the state hash and of the tick record,
-# PostgreSQL WAL bytes written per tick (pg_current_wal_lsn difference) and
-# tickd's RSS.
+# PostgreSQL WAL bytes written per tick (pg_current_wal_lsn difference), the
+# mining history's size per stored company result, and tickd's RSS.
 #
 # Usage: scripts/bench_tick.sh [N=10000] [K=1000] [TICKS=30] [TICK_MS=1000] [RIGS=0] [G=10]
 set -euo pipefail
@@ -92,12 +92,14 @@ if [ -n "${perf_pid:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true;
 end=$(q -c "SELECT tick FROM worlds WHERE id = 1")
 wal=$(q -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')::bigint / GREATEST($end - $start, 1)")
 hist=$(q -c "SELECT count(*) / GREATEST($end - $start, 1) FROM mining_history WHERE tick > $start AND tick <= $end")
+# The history's bytes (heap and keys) per company result stored (0018).
+hbytes=$(q -c "SELECT pg_total_relation_size('mining_history_buckets') / GREATEST((SELECT count(*) FROM mining_history), 1)")
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$(awk '{print $1}' "$VAR/run/tickd.pid")/status")
 applied=$(q -c "SELECT count(*) FROM intents WHERE applied_tick > $start AND status = 'applied'")
 rejected=$(q -c "SELECT count(*) FROM intents WHERE applied_tick > $start AND status = 'rejected'")
-python3 - "$VAR/log/tickd.log" "$start" "$N" "$K" "$wal" "$rss" "$applied" "$rejected" "$RIGS" "$hist" "$online" <<'PY'
+python3 - "$VAR/log/tickd.log" "$start" "$N" "$K" "$wal" "$rss" "$applied" "$rejected" "$RIGS" "$hist" "$online" "$hbytes" <<'PY'
 import json, re, sys
-log, start, n, k, wal, rss, applied, rejected, rigs, hist, online = sys.argv[1:]
+log, start, n, k, wal, rss, applied, rejected, rigs, hist, online, hbytes = sys.argv[1:]
 rows, phases = [], {}
 for line in open(log, errors="replace"):
     m = re.search(r'world 1 tick (\d+) intents (\d+) compute_us (\d+) commit_us (\d+) publish_us (\d+)', line)
@@ -116,6 +118,7 @@ for name, col in (("compute", 0), ("commit", 1), ("publish", 2), ("total", 3)):
     vals = [r[col] for r in rows]
     print(f"  {name:8s} p50 {pct(vals, .5):8.1f} ms   p99 {pct(vals, .99):8.1f} ms")
 print("  p50 by part (ms): " + " ".join(f"{k} {pct(v, .5):.1f}" for k, v in phases.items() if pct(v, .5) >= 0.1))
-print(f"  WAL bytes per tick: {int(wal):,}   mining_history rows per tick: {hist}")
+print(f"  WAL bytes per tick: {int(wal):,}   mining results per tick: {hist}"
+      f" ({hbytes} bytes each in mining_history_buckets)")
 print(f"  tickd RSS: {int(rss) // 1024} MiB")
 PY

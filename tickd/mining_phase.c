@@ -160,17 +160,21 @@ static int adopt_site(struct tick_ctx *ctx, struct mining_state *m, const struct
 
 /* ---- load ---- */
 
+/* Company ids per row of the history (mining_bucket_size(), 0018). */
+#define HIST_BUCKET 64
+
 DB_STMT(q_m_sites, "SELECT id, company_id, region, grid_tier, cooling_type, capacity_w, slots, "
                    "uptime_sum_ppm, ticks_run, uptime_tick, created_tick FROM sites "
                    "WHERE world_id = $1 ORDER BY company_id, id");
 /* Each mining company's remainder: that of its history row at the loaded
  * tick $2 (it mined then), else the one stored when it stopped (0016); the
  * stored one too (what is in mining_remainders). */
-DB_STMT(q_m_rem, "SELECT c.company_id, COALESCE(h.rem_nsat, r.rem_nsat, 0), "
-                 "COALESCE(r.rem_nsat, 0) FROM (SELECT DISTINCT company_id FROM sites WHERE "
-                 "world_id = $1) c LEFT JOIN mining_history h ON h.tick = $2 AND h.company_id = "
-                 "c.company_id LEFT JOIN mining_remainders r ON r.company_id = c.company_id "
-                 "ORDER BY 1");
+DB_STMT(q_m_rem, "SELECT c.company_id, COALESCE(h.rem_nsat[c.company_id % mining_bucket_size() "
+                 "+ 1], r.rem_nsat, 0), COALESCE(r.rem_nsat, 0) FROM (SELECT DISTINCT company_id "
+                 "FROM sites WHERE world_id = $1) c LEFT JOIN mining_history_buckets h ON "
+                 "h.world_id = $1 AND h.tick = $2 AND h.bucket = c.company_id / "
+                 "mining_bucket_size() LEFT JOIN mining_remainders r ON r.company_id = "
+                 "c.company_id ORDER BY 1");
 /* Each mining company's results not yet settled into ledger_entries: they
  * are in the window of ticks before the loaded tick $2 (0016). */
 DB_STMT(q_m_unsettled,
@@ -180,7 +184,7 @@ DB_STMT(q_m_unsettled,
         "h.tick <= $2 AND h.world_id = $1 AND h.tick > COALESCE(a.tick, -1) GROUP BY 1 "
         "HAVING sum(h.energy_uusd) > 0 OR sum(h.credit_uusd) > 0 OR sum(h.mined_sat) > 0 "
         "ORDER BY 1");
-DB_STMT(q_m_window, "SELECT mining_unsettled_window()");
+DB_STMT(q_m_window, "SELECT mining_unsettled_window(), mining_bucket_size()");
 DB_STMT(q_m_contracts,
         "SELECT e.id, e.site_id, e.kind, e.price_uusd_kwh, e.capacity_w, e.start_tick, "
         "e.end_tick, e.threshold_uusd_kwh, e.credit_uusd_kwh FROM energy_contracts e JOIN sites s "
@@ -295,6 +299,11 @@ static int restore_accruals(struct tick_ctx *ctx, const char *const *wt, struct 
                             "mining_unsettled_window() (0016) is not LEDGER_SETTLE_EVERY "
                             "(%d): the unsettled mining results would be misread",
                             LEDGER_SETTLE_EVERY);
+    if (db_i64(r, 0, 1) != HIST_BUCKET)
+        return err_internal(err,
+                            "mining_bucket_size() (0018) is not %d: the history would be "
+                            "written in the wrong places",
+                            HIST_BUCKET);
     if (!(r = db_exec(ctx->db, ctx->arena, &q_m_unsettled, 2, wt, err)))
         return BT_ERR;
     for (i = 0; i < PQntuples(r); i++) {
@@ -602,12 +611,10 @@ DB_STMT(q_m_ct_new,
         "INSERT INTO energy_contracts (id, site_id, kind, price_uusd_kwh, capacity_w, start_tick, "
         "end_tick, threshold_uusd_kwh, credit_uusd_kwh) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
         "$9)");
-DB_STMT(q_m_hist,
-        "INSERT INTO mining_history (world_id, company_id, tick, hash_ghs, mined_sat, energy_wh, "
-        "energy_uusd, credit_uusd, uptime_ppm, throttle_ppm, failures, rem_nsat) SELECT $1, u.c, "
-        "$2, u.h, u.s, u.wh, u.e, u.cr, u.up, u.th, u.f, u.r FROM unnest($3::bigint[], "
-        "$4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::int[], "
-        "$10::int[], $11::int[], $12::bigint[]) AS u(c, h, s, wh, e, cr, up, th, f, r)");
+static const char copy_hist[] =
+    "COPY mining_history_buckets (world_id, tick, bucket, hash_ghs, mined_sat, energy_wh, "
+    "energy_uusd, credit_uusd, uptime_ppm, throttle_ppm, failures, rem_nsat) FROM STDIN "
+    "(FORMAT binary)";
 
 /* Retention (0012, 0016): the history of the ticks after the world's last
  * pruned tick, at most PRUNE_STEP of them and none newer than the tick
@@ -619,7 +626,8 @@ DB_STMT(q_m_hist,
 #define PRUNE_STEP 2
 DB_STMT(q_m_pruned, "SELECT tick FROM mining_history_pruned WHERE world_id = $1");
 DB_STMT(q_m_prune,
-        "WITH d AS (DELETE FROM mining_history WHERE tick > $2 AND tick <= $3 AND world_id = $1) "
+        "WITH d AS (DELETE FROM mining_history_buckets WHERE world_id = $1 AND tick > $2 AND "
+        "tick <= $3) "
         "INSERT INTO mining_history_pruned (world_id, tick) VALUES ($1, $3) ON CONFLICT "
         "(world_id) DO UPDATE SET tick = EXCLUDED.tick");
 
@@ -700,30 +708,89 @@ static int persist_remainders(struct tick_ctx *ctx, struct mphase *p, const char
     return pgarr_exec(ctx->db, ctx->arena, &q_m_rems, pre, 2, a, 2, err);
 }
 
-static int persist_companies(struct tick_ctx *ctx, struct mphase *p, const char *w, const char *t,
-                             struct bt_err *err)
+/* The tick's history (0018): the results of the companies that have one,
+ * a row per bucket of HIST_BUCKET company ids, the company's element at
+ * id % HIST_BUCKET + 1 of each column and NULL for the bucket's other ids,
+ * sent with binary COPY. */
+#define HIST_COLS 9
+
+struct hist_ref {
+    int64_t id;
+    int c;
+};
+
+struct hist_bucket {
+    int64_t bucket;
+    int top; /* elements in use: the highest slot + 1 */
+    bool has[HIST_BUCKET];
+    int64_t v[HIST_COLS][HIST_BUCKET];
+};
+
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = ((const struct hist_ref *)a)->id, y = ((const struct hist_ref *)b)->id;
+
+    return (x > y) - (x < y);
+}
+
+static void hist_flush(struct pgcopy *cp, int64_t w, int64_t t, struct hist_bucket *b)
+{
+    static const int size[HIST_COLS] = {8, 8, 8, 8, 8, 4, 4, 4, 4};
+
+    if (b->top == 0)
+        return;
+    pgcopy_row(cp, 3 + HIST_COLS);
+    pgcopy_i64(cp, w);
+    pgcopy_i64(cp, t);
+    pgcopy_i64(cp, b->bucket);
+    for (int k = 0; k < HIST_COLS; k++)
+        pgcopy_array(cp, size[k], b->v[k], b->has, b->top);
+    memset(b->has, 0, sizeof(b->has));
+    b->top = 0;
+}
+
+static int persist_companies(struct tick_ctx *ctx, struct mphase *p, struct bt_err *err)
 {
     const struct mining_state *m = &p->m;
-    struct pgarr h[10];
-    const char *pre[2] = {w, t};
+    struct hist_ref *act;
+    struct hist_bucket b;
+    struct pgcopy cp;
+    int n = 0;
+    bool sorted = true;
 
-    pgarr_init_n(h, 10);
-    for (int c = 0; p->stepped && c < m->ncompanies; c++) {
-        const struct mining_company_result *cr = &m->company_res[c];
-        if (!active(cr))
-            continue;
-        pgarr_i64(&h[0], m->companies[c].id);
-        pgarr_i64(&h[1], cr->hash_ghs);
-        pgarr_i64(&h[2], cr->sats);
-        pgarr_i64(&h[3], cr->energy_wh);
-        pgarr_i64(&h[4], cr->cost_uusd);
-        pgarr_i64(&h[5], cr->credit_uusd);
-        pgarr_i64(&h[6], cr->uptime_ppm);
-        pgarr_i64(&h[7], cr->throttle_ppm);
-        pgarr_i64(&h[8], cr->failures);
-        pgarr_i64(&h[9], m->companies[c].rem_nsat);
+    if (!p->stepped || m->ncompanies == 0)
+        return BT_OK;
+    if (!(act = malloc((size_t)m->ncompanies * sizeof(*act))))
+        return err_internal(err, "mining history: out of memory");
+    for (int c = 0; c < m->ncompanies; c++)
+        if (active(&m->company_res[c])) {
+            act[n] = (struct hist_ref){m->companies[c].id, c};
+            sorted = sorted && (n == 0 || act[n - 1].id < act[n].id);
+            n++;
+        }
+    if (!sorted) /* companies are appended as they appear; loaded in id order */
+        qsort(act, (size_t)n, sizeof(*act), by_id);
+    pgcopy_init(&cp);
+    memset(&b, 0, sizeof(b));
+    for (int i = 0; i < n; i++) {
+        const struct mining_company_result *cr = &m->company_res[act[i].c];
+        int64_t row[HIST_COLS] = {
+            cr->hash_ghs,     cr->sats,        cr->energy_wh,
+            cr->cost_uusd,    cr->credit_uusd, cr->uptime_ppm,
+            cr->throttle_ppm, cr->failures,    m->companies[act[i].c].rem_nsat};
+        int slot = (int)(act[i].id % HIST_BUCKET);
+
+        if (b.top && act[i].id / HIST_BUCKET != b.bucket)
+            hist_flush(&cp, ctx->world->id, ctx->tick, &b);
+        b.bucket = act[i].id / HIST_BUCKET;
+        for (int k = 0; k < HIST_COLS; k++)
+            b.v[k][slot] = row[k];
+        b.has[slot] = true;
+        b.top = slot + 1;
     }
-    return pgarr_exec(ctx->db, ctx->arena, &q_m_hist, pre, 2, h, 10, err);
+    hist_flush(&cp, ctx->world->id, ctx->tick, &b);
+    free(act);
+    return pgcopy_exec(ctx->db, copy_hist, &cp, err);
 }
 
 static int persist_sites(struct tick_ctx *ctx, struct mphase *p, const char *t, struct bt_err *err)
@@ -815,9 +882,9 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
     snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
     snprintf(t, sizeof(t), "%" PRId64, ctx->tick);
     if (persist_windex(ctx, p, w, err) != BT_OK || persist_sites(ctx, p, t, err) != BT_OK ||
-        persist_companies(ctx, p, w, t, err) != BT_OK ||
-        persist_remainders(ctx, p, w, t, err) != BT_OK || persist_rigs(ctx, p, err) != BT_OK ||
-        persist_contracts(ctx, p, t, err) != BT_OK || persist_prune(ctx, p, w, err) != BT_OK)
+        persist_companies(ctx, p, err) != BT_OK || persist_remainders(ctx, p, w, t, err) != BT_OK ||
+        persist_rigs(ctx, p, err) != BT_OK || persist_contracts(ctx, p, t, err) != BT_OK ||
+        persist_prune(ctx, p, w, err) != BT_OK)
         return BT_ERR;
     return BT_OK;
 }

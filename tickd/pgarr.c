@@ -136,13 +136,38 @@ const char *pgarr_done(struct pgarr *a)
     return a->failed ? NULL : a->b.data;
 }
 
-static void put_be32(struct pgarr *a, uint32_t v)
+/* Big-endian words, as PostgreSQL's binary formats want them. */
+static void be32(struct buf *b, int *failed, uint32_t v)
 {
     unsigned char c[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
                           (unsigned char)(v >> 8), (unsigned char)v};
 
-    if (buf_append(&a->b, (const char *)c, 4) != BT_OK)
-        a->failed = 1;
+    if (buf_append(b, (const char *)c, 4) != BT_OK)
+        *failed = 1;
+}
+
+static void be16(struct buf *b, int *failed, uint16_t v)
+{
+    unsigned char c[2] = {(unsigned char)(v >> 8), (unsigned char)v};
+
+    if (buf_append(b, (const char *)c, 2) != BT_OK)
+        *failed = 1;
+}
+
+/* One array element: its length word and value (int4 or int8). */
+static void be_elem(struct buf *b, int *failed, int size, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+
+    be32(b, failed, (uint32_t)size);
+    if (size == 8)
+        be32(b, failed, (uint32_t)(u >> 32));
+    be32(b, failed, (uint32_t)u);
+}
+
+static void put_be32(struct pgarr *a, uint32_t v)
+{
+    be32(&a->b, &a->failed, v);
 }
 
 /* array_send's layout: ndim, has-nulls flag, element type, then per
@@ -160,12 +185,8 @@ const char *pgarr_bin(struct pgarr *a, int *len)
         put_be32(a, (uint32_t)a->n);
         put_be32(a, 1);
     }
-    for (int i = 0; i < a->n; i++) {
-        uint64_t u = (uint64_t)a->v[i];
-        put_be32(a, 8);
-        put_be32(a, (uint32_t)(u >> 32));
-        put_be32(a, (uint32_t)u);
-    }
+    for (int i = 0; i < a->n; i++)
+        be_elem(&a->b, &a->failed, 8, a->v[i]);
     if (a->failed)
         return NULL;
     *len = (int)a->b.len;
@@ -218,5 +239,80 @@ int pgarr_exec(struct db *db, struct arena *arena, const struct db_stmt *st, con
     rc = db_exec_params(db, arena, st, npre + n, p, len, fmt, err) ? BT_OK : BT_ERR;
 out:
     pgarr_free_n(cols, n);
+    return rc;
+}
+
+/* ---- binary COPY ---- */
+
+void pgcopy_init(struct pgcopy *c)
+{
+    static const char sig[11] = "PGCOPY\n\377\r\n";
+
+    buf_init(&c->b, PGCOPY_MAX);
+    c->failed = buf_append(&c->b, sig, sizeof(sig)) != BT_OK;
+    be32(&c->b, &c->failed, 0); /* flags */
+    be32(&c->b, &c->failed, 0); /* header extension length */
+    c->rows = 0;
+}
+
+void pgcopy_free(struct pgcopy *c)
+{
+    buf_free(&c->b);
+    c->failed = 0;
+    c->rows = 0;
+}
+
+void pgcopy_row(struct pgcopy *c, int nfields)
+{
+    be16(&c->b, &c->failed, (uint16_t)nfields);
+    c->rows++;
+}
+
+void pgcopy_i64(struct pgcopy *c, int64_t v)
+{
+    be_elem(&c->b, &c->failed, 8, v);
+}
+
+/* The field's length word, then array_send's layout (as pgarr_bin). */
+void pgcopy_array(struct pgcopy *c, int size, const int64_t *v, const bool *has, int n)
+{
+    int nulls = 0;
+    uint32_t len = 20;
+
+    BT_ASSERT(size == 4 || size == 8);
+    for (int i = 0; i < n; i++) {
+        nulls += !has[i];
+        len += has[i] ? 4u + (uint32_t)size : 4u;
+    }
+    if (n == 0)
+        len = 12;
+    be32(&c->b, &c->failed, len);
+    be32(&c->b, &c->failed, n ? 1 : 0);
+    be32(&c->b, &c->failed, nulls ? 1 : 0);
+    be32(&c->b, &c->failed, size == 8 ? 20 : 23); /* int8, int4 */
+    if (n) {
+        be32(&c->b, &c->failed, (uint32_t)n);
+        be32(&c->b, &c->failed, 1);
+    }
+    for (int i = 0; i < n; i++) {
+        if (has[i])
+            be_elem(&c->b, &c->failed, size, v[i]);
+        else
+            be32(&c->b, &c->failed, 0xffffffffu); /* NULL */
+    }
+}
+
+int pgcopy_exec(struct db *db, const char *sql, struct pgcopy *c, struct bt_err *err)
+{
+    int rc = BT_OK;
+
+    if (c->rows > 0) {
+        be16(&c->b, &c->failed, 0xffffu); /* trailer */
+        if (c->failed)
+            rc = err_internal(err, "too many rows for one COPY (%s)", sql);
+        else
+            rc = db_copy_in(db, sql, c->b.data, c->b.len, err);
+    }
+    pgcopy_free(c);
     return rc;
 }

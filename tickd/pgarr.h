@@ -59,4 +59,28 @@ const char *pgarr_bin(struct pgarr *a, int *len);
 int pgarr_exec(struct db *db, struct arena *arena, const struct db_stmt *st, const char **pre,
                int npre, struct pgarr *cols, int n, struct bt_err *err);
 
+/* Rows in PostgreSQL's binary COPY format (COPY ... FROM STDIN (FORMAT
+ * binary)): fewer, wider rows than an unnest() insert can build, e.g. a
+ * row of arrays.  Errors are sticky as for pgarr. */
+#define PGCOPY_MAX (256u * 1024 * 1024)
+
+struct pgcopy {
+    struct buf b;
+    int failed;
+    int rows;
+};
+
+/* Starts the stream (its header). */
+void pgcopy_init(struct pgcopy *c);
+void pgcopy_free(struct pgcopy *c);
+/* Starts a row of nfields fields, then one call per field: */
+void pgcopy_row(struct pgcopy *c, int nfields);
+void pgcopy_i64(struct pgcopy *c, int64_t v); /* a bigint */
+/* A one-dimensional bigint[] (size 8) or integer[] (size 4) of n elements
+ * from 1, NULL where has[i] is false. */
+void pgcopy_array(struct pgcopy *c, int size, const int64_t *v, const bool *has, int n);
+/* Runs sql (COPY ... FROM STDIN (FORMAT binary)) with the rows, then frees
+ * them whatever happens; no rows run nothing (BT_OK). */
+int pgcopy_exec(struct db *db, const char *sql, struct pgcopy *c, struct bt_err *err);
+
 #endif

@@ -2,7 +2,7 @@
  * history.c - GET /player/me/history?from=&to=: the caller's per-tick
  * mining results (hashrate, BTC mined, energy used and paid, demand-response
  * credit, uptime, throttling, failures) as the mining phase stored them in
- * mining_history.  A tick without a row is a tick with nothing to report
+ * mining_history_buckets.  A tick without a row is a tick with nothing to report
  * (all zero).  Ranges are bounded (HISTORY_MAX_TICKS); without `to` the
  * range ends at the world's last committed tick, without `from` it spans
  * HISTORY_DEFAULT_TICKS.
@@ -33,12 +33,16 @@ static const struct valid_rule history_rules[] = {
 
 DB_STMT(q_world_tick, "SELECT w.tick FROM companies c JOIN worlds w ON w.id = c.world_id "
                       "WHERE c.id = $1");
-/* The table is keyed (tick, company_id) (0016): the range's ticks are
+/* The company's element of its bucket's rows (0018), the range's ticks
  * looked up one by one (at most HISTORY_MAX_TICKS index descents). */
-DB_STMT(q_history, "SELECT tick, hash_ghs, mined_sat, energy_wh, energy_uusd, credit_uusd, "
-                   "uptime_ppm, throttle_ppm, failures FROM mining_history WHERE tick = ANY "
-                   "(ARRAY(SELECT generate_series($2::bigint, $3::bigint))) AND company_id = $1 "
-                   "ORDER BY tick");
+DB_STMT(q_history,
+        "SELECT m.tick, m.hash_ghs[s.k], m.mined_sat[s.k], m.energy_wh[s.k], m.energy_uusd[s.k], "
+        "m.credit_uusd[s.k], m.uptime_ppm[s.k], m.throttle_ppm[s.k], m.failures[s.k] FROM "
+        "(SELECT ($1::bigint % mining_bucket_size() + 1)::integer AS k) s, "
+        "mining_history_buckets m WHERE m.world_id = (SELECT world_id FROM companies WHERE id = "
+        "$1) AND m.bucket = $1 / mining_bucket_size() AND m.tick = ANY (ARRAY(SELECT "
+        "generate_series($2::bigint, $3::bigint))) AND m.hash_ghs[s.k] IS NOT NULL ORDER BY "
+        "m.tick");
 
 static const char *const history_cols[] = {
     "tick",       "hashrate_ghs",          "mined_sat",

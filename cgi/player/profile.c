@@ -20,15 +20,17 @@
  * inlined into the prepared statement, 0014) and the asset
  * counts (sites, rigs, hashrate of the last tick).  Written only by tickd,
  * read here as of its last commit. */
-DB_STMT(q_private,
-        "SELECT " ACCOUNT_COLUMNS ", "
-        "b.usd, b.btc, "
-        "(SELECT count(*) FROM sites WHERE company_id = c.id), "
-        "(SELECT coalesce(sum(g.count), 0) FROM site_rigs g JOIN sites s ON s.id = g.site_id "
-        "WHERE s.company_id = c.id), "
-        "(SELECT coalesce(sum(h.hash_ghs), 0) FROM mining_history h JOIN worlds w ON w.id = "
-        "c.world_id WHERE h.company_id = c.id AND h.tick = w.tick) " ACCOUNT_FROM
-        " LEFT JOIN LATERAL company_balances(c.id) b ON true WHERE u.id = $1");
+DB_STMT(
+    q_private,
+    "SELECT " ACCOUNT_COLUMNS ", "
+    "b.usd, b.btc, "
+    "(SELECT count(*) FROM sites WHERE company_id = c.id), "
+    "(SELECT coalesce(sum(g.count), 0) FROM site_rigs g JOIN sites s ON s.id = g.site_id "
+    "WHERE s.company_id = c.id), "
+    "coalesce((SELECT h.hash_ghs[c.id % mining_bucket_size() + 1] FROM "
+    "mining_history_buckets h JOIN worlds w ON w.id = c.world_id WHERE h.world_id = "
+    "c.world_id AND h.tick = w.tick AND h.bucket = c.id / mining_bucket_size()), 0) " ACCOUNT_FROM
+    " LEFT JOIN LATERAL company_balances(c.id) b ON true WHERE u.id = $1");
 
 int get_player(struct app *app, struct http_req *req, struct http_resp *resp, struct bt_err *err);
 int get_player_me(struct app *app, struct http_req *req, struct http_resp *resp,

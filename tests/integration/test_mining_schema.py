@@ -59,7 +59,23 @@ def test_constraints_refuse_impossible_state(stack, site):
     stack.sql("UPDATE energy_contracts SET status = 'cancelled' WHERE site_id = %s", (site,))
     stack.sql(contract, (site + 4, site, "fixed", 0))
     refused(stack, "UPDATE sites SET cooling_type = 'fans' WHERE id = %s", (site,))
-    refused(stack, "INSERT INTO mining_history (world_id, company_id, tick, hash_ghs, mined_sat, "
-                   "energy_wh, energy_uusd, credit_uusd, uptime_ppm, throttle_ppm, failures, "
-                   "rem_nsat) SELECT 1, company_id, -1, 0, 0, 0, 0, 0, 0, 0, 0, 1000000000 "
-                   "FROM sites WHERE id = %s", (site,))
+    # The history (0018): a row per bucket of 64 company ids, an element
+    # per company, NULL where a company has no result.
+    hist = ("INSERT INTO mining_history_buckets (world_id, tick, bucket, hash_ghs, mined_sat, "
+            "energy_wh, energy_uusd, credit_uusd, uptime_ppm, throttle_ppm, failures, rem_nsat) "
+            "VALUES (1, -1, 0, %s::bigint[], %s::bigint[], '{0,NULL}', '{0,NULL}', '{0,NULL}', "
+            "'{0,NULL}', '{0,NULL}', '{0,NULL}', %s::int[])")
+    refused(stack, hist, ("{0,NULL}", "{0,NULL}", "{1000000000,NULL}"))  # remainder >= 1 sat
+    refused(stack, hist, ("{0,NULL}", "{-1,NULL}", "{0,NULL}"))          # negative yield
+    refused(stack, hist, ("{0,NULL}", "{NULL,0}", "{0,NULL}"))           # a half-present company
+    refused(stack, hist, ("{0,NULL}", "{0}", "{0,NULL}"))                # columns of other lengths
+    refused(stack, hist, ("[0:1]={0,NULL}", "{0,NULL}", "{0,NULL}"))     # not from element 1
+    full = ("INSERT INTO mining_history_buckets SELECT 1, -1, 0, a, a, a, a, a, b, b, b, b "
+            "FROM array_fill(0::bigint, ARRAY[%s]) a, array_fill(0, ARRAY[%s]) b")
+    refused(stack, full, (65, 65))                                     # more than a bucket
+    stack.sql(full, (64, 64))
+    stack.sql("DELETE FROM mining_history_buckets WHERE tick = -1 AND world_id = 1")
+    stack.sql(hist, ("{7,NULL}", "{0,NULL}", "{999999999,NULL}"))
+    assert stack.sql("SELECT company_id, hash_ghs, rem_nsat FROM mining_history WHERE tick = -1 "
+                     "AND world_id = 1") == [(0, 7, 999999999)]
+    stack.sql("DELETE FROM mining_history_buckets WHERE tick = -1 AND world_id = 1")

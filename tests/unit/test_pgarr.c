@@ -5,9 +5,11 @@
  * binary array format (array_send: ndim, flags, element type, dimension,
  * lower bound, then length-prefixed big-endian values), and a column that
  * turns to text when something else than an integer is appended; a
- * statement whose columns hold no rows is not run at all.  The
- * server side (binary bigint[] parameters) runs in every tick of the
- * integration suite.
+ * statement whose columns hold no rows is not run at all.  Binary COPY
+ * rows (pgcopy): the stream's header, a row's field count, a bigint and
+ * an int4 array with a NULL element, the trailer.  The server side
+ * (binary bigint[] parameters, the mining history's COPY) runs in every
+ * tick of the integration suite.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,6 +119,58 @@ static void columns_without_rows_run_nothing(void **state)
     db_close(&db);
 }
 
+static const unsigned char *be16(const unsigned char *p, uint16_t want)
+{
+    assert_int_equal(((uint16_t)p[0] << 8) | p[1], want);
+    return p + 2;
+}
+
+static void copy_rows_are_laid_out_as_postgres_reads_them(void **state)
+{
+    static const char sig[11] = "PGCOPY\n\377\r\n";
+    const int64_t v[3] = {5, 0, -6};
+    const bool has[3] = {true, false, true};
+    struct pgcopy c;
+    struct db db;
+    struct bt_err err;
+    const unsigned char *p;
+
+    (void)state;
+    pgcopy_init(&c);
+    pgcopy_row(&c, 2);
+    pgcopy_i64(&c, -2);
+    pgcopy_array(&c, 4, v, has, 3);
+    p = (const unsigned char *)c.b.data;
+    assert_memory_equal(p, sig, sizeof(sig));
+    p = be32(be32(p + sizeof(sig), 0), 0); /* flags, no header extension */
+    p = be16(p, 2);                        /* two fields */
+    p = be32(p, 8);                        /* the bigint */
+    p = be32(be32(p, 0xffffffffu), 0xfffffffeu);
+    p = be32(p, 20 + 8 + 4 + 8); /* the array's length */
+    p = be32(p, 1);              /* one dimension */
+    p = be32(p, 1);              /* with NULLs */
+    p = be32(p, 23);             /* int4 */
+    p = be32(be32(p, 3), 1);     /* three elements from 1 */
+    p = be32(be32(p, 4), 5);
+    p = be32(p, 0xffffffffu); /* NULL */
+    p = be32(be32(p, 4), 0xfffffffau);
+    assert_int_equal((size_t)(p - (const unsigned char *)c.b.data), c.b.len);
+    assert_int_equal(c.rows, 1);
+    /* Without rows nothing runs (the database here cannot be reached). */
+    pgcopy_free(&c);
+    pgcopy_init(&c);
+    memset(&db, 0, sizeof(db));
+    snprintf(db.dsn, sizeof(db.dsn), "host=/nonexistent-bt-test connect_timeout=1");
+    err_clear(&err);
+    assert_int_equal(pgcopy_exec(&db, "COPY t FROM STDIN (FORMAT binary)", &c, &err), BT_OK);
+    assert_null(db.conn);
+    pgcopy_init(&c);
+    pgcopy_row(&c, 1);
+    pgcopy_i64(&c, 1);
+    assert_int_equal(pgcopy_exec(&db, "COPY t FROM STDIN (FORMAT binary)", &c, &err), BT_ERR);
+    db_close(&db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -124,6 +178,7 @@ int main(void)
         cmocka_unit_test(an_empty_column_is_an_empty_array),
         cmocka_unit_test(other_elements_make_a_text_literal),
         cmocka_unit_test(columns_without_rows_run_nothing),
+        cmocka_unit_test(copy_rows_are_laid_out_as_postgres_reads_them),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
