@@ -94,6 +94,11 @@ wal=$(q -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')::bigint / GREATEST($end - $
 hist=$(q -c "SELECT count(*) / GREATEST($end - $start, 1) FROM mining_history WHERE tick > $start AND tick <= $end")
 # The history's bytes (heap and keys) per company result stored (0018).
 hbytes=$(q -c "SELECT pg_total_relation_size('mining_history_buckets') / GREATEST((SELECT count(*) FROM mining_history), 1)")
+# STATS=1 prints the tables' write counters (inserts, updates, HOT updates).
+if [ -n "${STATS:-}" ]; then
+    q -c "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del FROM pg_stat_user_tables
+          WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY n_tup_ins + n_tup_upd DESC LIMIT 12"
+fi
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$(awk '{print $1}' "$VAR/run/tickd.pid")/status")
 applied=$(q -c "SELECT count(*) FROM intents WHERE applied_tick > $start AND status = 'applied'")
 rejected=$(q -c "SELECT count(*) FROM intents WHERE applied_tick > $start AND status = 'rejected'")

@@ -617,7 +617,7 @@ static int64_t *must_settle(struct tick_ctx *ctx, const struct ledger *l, size_t
 /* Accruals settled now: those of companies at their turn (every
  * LEDGER_SETTLE_EVERY ticks, staggered by id) and those must_settle()
  * names.  Their slots go to l->settled (zeroed at commit), their aggregated
- * entries to a. */
+ * entries to a, the companies settled out of turn to co. */
 static int settle(struct tick_ctx *ctx, struct ledger *l, struct pgarr *a, struct pgarr *co,
                   struct bt_err *err)
 {
@@ -647,7 +647,11 @@ static int settle(struct tick_ctx *ctx, struct ledger *l, struct pgarr *a, struc
         l->settled[l->nsettled++] = (int64_t)i;
         if (add_entry(l, e, a, err) != BT_OK)
             return BT_ERR;
-        pgarr_i64(co, c); /* repeats (one per key) are merged by the statement */
+        /* A settlement at the company's turn follows from the tick; one out
+         * of turn is stored (0019).  Repeats (one per key) are merged by the
+         * statement. */
+        if ((c + ctx->tick) % LEDGER_SETTLE_EVERY != 0)
+            pgarr_i64(co, c);
     }
     return BT_OK;
 }

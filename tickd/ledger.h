@@ -22,9 +22,11 @@
  * is never below its true balance when a debit meets it (never below zero):
  * it is the true balance plus the unsettled debits minus nothing.  Until then the per-tick amounts
  * live in the phase that accrued them, committed with their tick (mining_history), and
- * ledger_accrual_settled says up to which tick a company's accruals are in
- * the entries: company_balance() in SQL adds the rest (0011), and the
- * accruing phase gives them back at load (ledger_restore_accrued).
+ * the company's settled tick says up to which tick its accruals are in the
+ * entries: the later of its last turn and the last settlement out of turn,
+ * the only ones stored in ledger_accrual_settled (accrual_settled_tick(),
+ * 0019).  company_balance() in SQL adds the rest (0011), and the accruing
+ * phase gives them back at load (ledger_restore_accrued).
  */
 #ifndef BT_LEDGER_H
 #define BT_LEDGER_H

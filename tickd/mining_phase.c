@@ -181,7 +181,8 @@ DB_STMT(q_m_unsettled,
         "SELECT h.company_id, COALESCE(sum(h.energy_uusd), 0), COALESCE(sum(h.credit_uusd), 0), "
         "COALESCE(sum(h.mined_sat), 0) FROM mining_history h LEFT JOIN ledger_accrual_settled a "
         "ON a.company_id = h.company_id WHERE h.tick > $2 - mining_unsettled_window() AND "
-        "h.tick <= $2 AND h.world_id = $1 AND h.tick > COALESCE(a.tick, -1) GROUP BY 1 "
+        "h.tick <= $2 AND h.world_id = $1 AND h.tick > GREATEST(COALESCE(a.tick, -1), $2 - "
+        "(h.company_id + $2) % mining_unsettled_window()) GROUP BY 1 "
         "HAVING sum(h.energy_uusd) > 0 OR sum(h.credit_uusd) > 0 OR sum(h.mined_sat) > 0 "
         "ORDER BY 1");
 DB_STMT(q_m_window, "SELECT mining_unsettled_window(), mining_bucket_size()");

@@ -599,6 +599,11 @@ def test_mined_btc_not_yet_in_the_ledger_entries_can_be_sold_exactly(stack, mk_w
         "SELECT count(*) FROM ledger_entries e JOIN ledger_accounts c ON c.id = "
         "e.credit_account WHERE c.company_id = %s AND e.kind = 'mining.reward' AND "
         "e.tick = %s", (p.cid, out["applied_tick"]))[0][0] == 1
+    # A settlement out of the company's turn is stored; one at its turn
+    # follows from the tick (0019).
+    at = out["applied_tick"]
+    assert stack.sql("SELECT tick FROM ledger_accrual_settled WHERE company_id = %s",
+                     (p.cid,)) == ([] if (p.cid + at) % 10 == 0 else [(at,)])
     books_exact(stack, p.cid)   # one snapshot, while the world keeps ticking
     v = tickd(stack, "verify", "--world", str(wid), "--to", str(world_tick(stack, wid)))
     assert v.returncode == 0, v.stdout + v.stderr

@@ -63,8 +63,8 @@ def books_exact(stack, cid):
         "END), 0) FROM ledger_entries e WHERE e.credit_account = a.id OR e.debit_account = a.id), "
         "(SELECT CASE a.currency WHEN 'usd' THEN coalesce(sum(h.credit_uusd - h.energy_uusd), 0) "
         "ELSE coalesce(sum(h.mined_sat), 0) END FROM mining_history h WHERE h.company_id = "
-        "a.company_id AND h.tick > (SELECT s.tick FROM ledger_accrual_settled s WHERE "
-        "s.company_id = a.company_id)) FROM ledger_accounts a WHERE a.company_id = %s", (cid,))
+        "a.company_id AND h.tick > accrual_settled_tick(a.company_id)) "
+        "FROM ledger_accounts a WHERE a.company_id = %s", (cid,))
     assert {r[0] for r in rows} == {"usd", "btc"}
     for cur, bal, current, entries, unsettled in rows:
         assert bal >= 0 and current >= 0, (cur, bal, current)
@@ -113,8 +113,7 @@ def test_site_gets_its_shape_and_rigs_mine_per_the_ledger_and_the_formula(stack)
     stack.wait_for(lambda: btc(p) > 0, what="BTC credited")
     bal, settled_bal, hist_sat, hist_usd, hist_credit, reward, energy, open_sat, open_usd = \
         stack.sql(
-            "WITH s AS (SELECT coalesce((SELECT tick FROM ledger_accrual_settled WHERE "
-            "company_id = %(c)s), -1) AS t) "
+            "WITH s AS (SELECT accrual_settled_tick(%(c)s) AS t) "
             "SELECT company_balance(%(c)s, 'btc'), "
             "(SELECT balance FROM ledger_accounts WHERE company_id = %(c)s AND currency = 'btc'), "
             "(SELECT sum(mined_sat) FROM mining_history WHERE company_id = %(c)s), "
@@ -131,6 +130,9 @@ def test_site_gets_its_shape_and_rigs_mine_per_the_ledger_and_the_formula(stack)
             {"c": p.cid})[0]
     assert bal == hist_sat == reward + open_sat > 0
     assert settled_bal == reward
+    # Settled at its turns only: nothing stored (0019), the turns follow from the tick.
+    assert stack.sql("SELECT count(*) FROM ledger_accrual_settled WHERE company_id = %s",
+                     (p.cid,)) == [(0,)]
     assert hist_usd == energy + open_usd > 0 and hist_credit == 0
 
     # Reads: the site's live view, its rigs, the player's assets and history.
@@ -361,7 +363,7 @@ def test_energy_contracts_and_demand_response_credit(stack, mine_world):
     # (within 10 ticks, accrued postings): the credit entries then add up to
     # the credited history up to that settlement.
     upto = stack.wait_for(lambda: (stack.sql(
-        "SELECT tick FROM ledger_accrual_settled WHERE company_id = %s AND tick >= %s",
+        "SELECT t FROM accrual_settled_tick(%s) t WHERE t >= %s",
         (p.cid, tick)) or [None])[0], timeout=30, what="the credit settled")[0]
     paid, hist = stack.sql(
         "SELECT (SELECT coalesce(sum(e.amount), 0) FROM ledger_entries e JOIN ledger_accounts a "
