@@ -1,0 +1,14 @@
+-- 0020_intents_unused_index.sql - drop intents_company (0005), which no
+-- query reads.
+--
+-- Handlers find an intent by id (GET /intents/:id) or by (company, key)
+-- (intents_idem), tickd by the queued partial index and by (world,
+-- applied tick, seq); nothing lists a company's intents, and companies are
+-- never deleted (the foreign key never looks intents up by company).  Yet
+-- every intent insert (POST /market/trade and every other action) and every
+-- outcome tickd writes (a new row version: the update changes indexed
+-- columns, so it is never HOT) put an entry into it, on a leaf chosen by
+-- the company id: at 10,000 intents a tick, 10,000 random leaves.  An
+-- operator who wants a company's intents for support can build it again
+-- (CREATE INDEX CONCURRENTLY intents_company ON intents (company_id, id)).
+DROP INDEX intents_company;
