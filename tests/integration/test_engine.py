@@ -347,6 +347,16 @@ def test_200_ticks_with_intents_replay_bit_for_bit(stack, fast_world):
     r = tickd(stack, "replay", "--world", str(wid), "--from", str(full), "--to", str(last))
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"..{last} " in r.stdout
+    # A balance that is not the sum of its entries fails the ledger check.
+    acc = stack.sql("SELECT id FROM ledger_accounts WHERE company_id = %s AND currency = 'usd'",
+                    (players[0].cid,))[0][0]
+    stack.sql("UPDATE ledger_accounts SET balance = balance + 1 WHERE id = %s", (acc,))
+    try:
+        d = tickd(stack, "verify", "--world", str(wid), "--to", str(last))
+        assert d.returncode == 1
+        assert f"account {acc} balance " in d.stdout and " <> entries " in d.stdout, d.stdout
+    finally:
+        stack.sql("UPDATE ledger_accounts SET balance = balance - 1 WHERE id = %s", (acc,))
     # A tampered record is reported as the first divergence, with exit 1.
     bad = start + 100
     orig = stack.sql("SELECT state_hash FROM tick_snapshots WHERE world_id = %s AND tick = %s",
