@@ -270,11 +270,14 @@ int db_copy_in(struct db *db, const char *sql, const char *data, size_t len, str
     if (rc != BT_OK)
         set_error(db, NULL, NULL, err);
     while ((r = PQgetResult(db->conn))) {
+        bool stuck = PQresultStatus(r) == PGRES_COPY_IN; /* the end was not sent */
         if (!ok_status(r) && rc == BT_OK) {
-            set_error(db, r, NULL, err);
+            set_error(db, stuck ? NULL : r, NULL, err);
             rc = BT_ERR;
         }
         PQclear(r);
+        if (stuck)
+            break;
     }
     return rc;
 }

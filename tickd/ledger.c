@@ -787,7 +787,8 @@ const struct intent_kind intent_company_open = {"company.open", apply_open};
 
 /* Every account's entries summed in one pass over ledger_entries (all
  * worlds: an entry between worlds would show), not looked up per account:
- * the entries have no index by account (0021). */
+ * the entries have no index by account (0021).  The first finding is
+ * reported: accounts, then currencies, then entries, by id. */
 DB_STMT(q_verify,
         "WITH moved AS ("
         "  SELECT x.account, sum(x.amount) AS derived FROM ("
@@ -796,16 +797,17 @@ DB_STMT(q_verify,
         "sums AS ("
         "  SELECT a.id, a.balance, a.currency, COALESCE(m.derived, 0) AS derived"
         "  FROM ledger_accounts a LEFT JOIN moved m ON m.account = a.id WHERE a.world_id = $1) "
-        "SELECT 'account ' || id || ' balance ' || balance || ' <> entries ' || derived "
-        "  FROM sums WHERE balance <> derived "
-        "UNION ALL SELECT 'currency ' || currency || ' sums to ' || sum(balance) FROM sums "
+        "SELECT msg FROM ("
+        "SELECT 1 AS k, id, 'account ' || id || ' balance ' || balance || ' <> entries ' || "
+        "  derived AS msg FROM sums WHERE balance <> derived "
+        "UNION ALL SELECT 2, 0, 'currency ' || currency || ' sums to ' || sum(balance) FROM sums "
         "  GROUP BY currency HAVING sum(balance) <> 0 "
-        "UNION ALL SELECT 'entry ' || e.id || ' moves money out of a sink or into a faucet' "
-        "  FROM ledger_entries e JOIN ledger_accounts d ON d.id = e.debit_account "
+        "UNION ALL SELECT 3, e.id, 'entry ' || e.id || ' moves money out of a sink or into a "
+        "faucet' FROM ledger_entries e JOIN ledger_accounts d ON d.id = e.debit_account "
         "  JOIN ledger_accounts c ON c.id = e.credit_account WHERE e.world_id = $1 AND "
         "  (d.system IN ('energy', 'purchases', 'fees', 'market_fees') OR "
-        "   c.system IN ('starting_grant', 'admin_grant', 'mining')) "
-        "LIMIT 5");
+        "   c.system IN ('starting_grant', 'admin_grant', 'mining'))) f "
+        "ORDER BY k, id, msg LIMIT 5");
 
 int ledger_verify_db(struct db *db, struct arena *a, int64_t world_id, struct bt_err *err)
 {

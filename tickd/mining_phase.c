@@ -185,7 +185,8 @@ DB_STMT(q_m_unsettled,
         "(h.company_id + $2) % mining_unsettled_window()) GROUP BY 1 "
         "HAVING sum(h.energy_uusd) > 0 OR sum(h.credit_uusd) > 0 OR sum(h.mined_sat) > 0 "
         "ORDER BY 1");
-DB_STMT(q_m_window, "SELECT mining_unsettled_window(), mining_bucket_size()");
+DB_STMT(q_m_window, "SELECT mining_unsettled_window(), mining_bucket_size(), "
+                    "to_regprocedure('accrual_settled_tick(bigint)') IS NOT NULL");
 DB_STMT(q_m_contracts,
         "SELECT e.id, e.site_id, e.kind, e.price_uusd_kwh, e.capacity_w, e.start_tick, "
         "e.end_tick, e.threshold_uusd_kwh, e.credit_uusd_kwh FROM energy_contracts e JOIN sites s "
@@ -305,6 +306,11 @@ static int restore_accruals(struct tick_ctx *ctx, const char *const *wt, struct 
                             "mining_bucket_size() (0018) is not %d: the history would be "
                             "written in the wrong places",
                             HIST_BUCKET);
+    /* Without 0019 the readers would count the settlements at a turn,
+     * which this tickd no longer stores, as unsettled. */
+    if (!db_bool(r, 0, 2))
+        return err_internal(err, "migration 0019 (settled by turn) is not applied: run the "
+                                 "migrations before tickd");
     if (!(r = db_exec(ctx->db, ctx->arena, &q_m_unsettled, 2, wt, err)))
         return BT_ERR;
     for (i = 0; i < PQntuples(r); i++) {
