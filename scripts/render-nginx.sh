@@ -19,7 +19,9 @@
 #   BT_NGINX_USER                 "user" directive value ("" = none)
 #   BT_NCHAN_REDIS                redis://host:port to share channels between nodes ("" = off)
 #   BT_AUTH_RATE BT_AUTH_BURST BT_API_RATE BT_SUB_CONN_PER_IP
-#   BT_NCHAN_BUFFER BT_NCHAN_BUFFER_TTL  channel message buffer: length, TTL
+#   BT_NCHAN_BUFFER BT_NCHAN_BUFFER_TTL  world channels' message buffer: length, TTL
+#   BT_NCHAN_COMPANY_BUFFER BT_NCHAN_COMPANY_BUFFER_TTL  the same for company channels
+#   BT_NCHAN_SHM                  Nchan's shared memory (channels, buffered messages)
 #   BT_LIVE_CONN_PER_USER         live subscriber connections per user (per node)
 #   BT_LIVE_MSG_MAX               largest publishable message (e.g. 64k)
 #   BT_LIVE_SUB_TIMEOUT           longest a subscriber connection lasts (s, > 0; with the
@@ -39,6 +41,8 @@ secs() {
 }
 sub_timeout=${BT_LIVE_SUB_TIMEOUT:-3600}
 buffer_ttl=$(secs "${BT_NCHAN_BUFFER_TTL:-15m}")
+company_ttl=$(secs "${BT_NCHAN_COMPANY_BUFFER_TTL:-2m}")
+[ "$company_ttl" -le "$buffer_ttl" ] || buffer_ttl=$company_ttl
 presence=${BT_LIVE_PRESENCE:-4500}
 if [ "$sub_timeout" -le 0 ] || [ $((sub_timeout + buffer_ttl)) -gt "$presence" ]; then
     echo "render-nginx: BT_LIVE_SUB_TIMEOUT ($sub_timeout s) must be > 0 and, plus the" \
@@ -76,6 +80,9 @@ render() {
         -e "s|@@SUB_CONN_PER_IP@@|${BT_SUB_CONN_PER_IP:-50}|g" \
         -e "s|@@BUFFER_LENGTH@@|${BT_NCHAN_BUFFER:-200}|g" \
         -e "s|@@BUFFER_TTL@@|${BT_NCHAN_BUFFER_TTL:-15m}|g" \
+        -e "s|@@COMPANY_BUFFER_LENGTH@@|${BT_NCHAN_COMPANY_BUFFER:-24}|g" \
+        -e "s|@@COMPANY_BUFFER_TTL@@|${BT_NCHAN_COMPANY_BUFFER_TTL:-2m}|g" \
+        -e "s|@@NCHAN_SHM@@|${BT_NCHAN_SHM:-256M}|g" \
         -e "s|@@LIVE_CONN_PER_USER@@|${BT_LIVE_CONN_PER_USER:-8}|g" \
         -e "s|@@LIVE_MSG_MAX@@|${BT_LIVE_MSG_MAX:-64k}|g" \
         -e "s|@@LIVE_SUB_TIMEOUT@@|${BT_LIVE_SUB_TIMEOUT:-3600}|g" \

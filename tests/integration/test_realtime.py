@@ -510,7 +510,7 @@ class Node:
 
 @pytest.fixture(scope="module")
 def nodes(stack):
-    env = {"BT_NCHAN_BUFFER": "3", "BT_LIVE_CONN_PER_USER": "2"}
+    env = {"BT_NCHAN_BUFFER": "3", "BT_NCHAN_COMPANY_BUFFER": "2", "BT_LIVE_CONN_PER_USER": "2"}
     a = Node(stack, env)
     try:
         b = Node(stack, env)
@@ -520,6 +520,28 @@ def nodes(stack):
     yield a, b
     a.stop()
     b.stop()
+
+
+def test_company_channels_keep_a_shorter_buffer(stack, nodes):
+    """Every watched company's channel gets a message each tick, and each
+    buffered message takes Nchan shared memory: a company channel keeps
+    BT_NCHAN_COMPANY_BUFFER messages (a client further behind fetches
+    GET /player/me), a world channel BT_NCHAN_BUFFER."""
+    a, _ = nodes
+    w = fresh_world()
+    c = 900000000 + secrets.randbelow(99999999)
+    for i in range(1, 6):
+        publish(a.pub, f"world.{w}",
+                {"type": "tick:update", "world": w, "tick": i, "ts": "t", "payload": {"tick": i}})
+        publish(a.pub, f"company.{c}",
+                {"type": "player:update", "world": w, "tick": i, "ts": "t", "payload": {}})
+
+    def kept(channel):
+        r = requests.get(f"{a.pub}/pub/{channel}", headers={"Accept": "text/json"}, timeout=5)
+        assert r.status_code == 200, r.text
+        return r.json()["messages"]
+    assert kept(f"world.{w}") == 3
+    assert kept(f"company.{c}") == 2
 
 
 def test_multi_node_fan_out_through_redis(stack, nodes):
