@@ -91,9 +91,11 @@ lsn1=$(q -c "SELECT pg_current_wal_lsn()")
 if [ -n "${perf_pid:-}" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
 end=$(q -c "SELECT tick FROM worlds WHERE id = 1")
 wal=$(q -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')::bigint / GREATEST($end - $start, 1)")
-hist=$(q -c "SELECT count(*) / GREATEST($end - $start, 1) FROM mining_history WHERE tick > $start AND tick <= $end")
-# The history's bytes (heap and keys) per company result stored (0018).
-hbytes=$(q -c "SELECT pg_total_relation_size('mining_history_buckets') / GREATEST((SELECT count(*) FROM mining_history), 1)")
+# Company results per measured tick, and the history's bytes (heap and
+# keys) per company result stored (0018), in one pass over the view.
+read -r hist hbytes < <(q -F ' ' -c "SELECT count(*) FILTER (WHERE tick > $start AND tick <= $end)
+    / GREATEST($end - $start, 1), pg_total_relation_size('mining_history_buckets')
+    / GREATEST(count(*), 1) FROM mining_history")
 # STATS=1 prints the tables' write counters (inserts, updates, HOT updates).
 if [ -n "${STATS:-}" ]; then
     q -c "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del FROM pg_stat_user_tables
