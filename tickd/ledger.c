@@ -362,6 +362,18 @@ int ledger_restore_accrued(struct ledger *l, int from_sys, int64_t from_company,
     return BT_OK;
 }
 
+int64_t ledger_unsettled(const struct ledger *l, int from_sys, int64_t from_company, int to_sys,
+                         int64_t to_company, int cur, const char *kind)
+{
+    const struct ledger_entry e = {from_sys, to_sys, cur, from_company, to_company, 0, 0, kind};
+    const struct ledger_accrued *a;
+
+    if (l->accr_cap == 0)
+        return 0;
+    a = &l->accr[accr_find(l, &e)];
+    return a->used && !a->settling ? a->e.amount : 0;
+}
+
 bool ledger_check(const struct ledger *l, char *why, size_t why_len)
 {
     int64_t sum[LEDGER_NCUR] = {0, 0};
@@ -616,16 +628,18 @@ static int64_t *must_settle(struct tick_ctx *ctx, const struct ledger *l, size_t
 
 /* Accruals settled now: those of companies at their turn (every
  * LEDGER_SETTLE_EVERY ticks, staggered by id) and those must_settle()
- * names.  Their slots go to l->settled (zeroed at commit), their aggregated
- * entries to a, the companies settled out of turn to co. */
-static int settle(struct tick_ctx *ctx, struct ledger *l, struct pgarr *a, struct pgarr *co,
-                  struct bt_err *err)
+ * names.  Their slots go to l->settled (marked settling, zeroed at commit),
+ * their aggregated entries to a.  A persist that failed and runs again
+ * starts from its own marks cleared. */
+static int settle(struct tick_ctx *ctx, struct ledger *l, struct pgarr *a, struct bt_err *err)
 {
     size_t nev, i;
     int64_t *ev = must_settle(ctx, l, &nev);
 
     if (!ev)
         return err_internal(err, "out of memory");
+    for (i = 0; i < l->nsettled; i++)
+        l->accr[l->settled[i]].settling = false;
     l->nsettled = 0;
     for (i = 0; i < l->accr_cap; i++) {
         const struct ledger_entry *e = &l->accr[i].e;
@@ -645,25 +659,17 @@ static int settle(struct tick_ctx *ctx, struct ledger *l, struct pgarr *a, struc
             l->settled_cap = cap;
         }
         l->settled[l->nsettled++] = (int64_t)i;
+        l->accr[i].settling = true;
         if (add_entry(l, e, a, err) != BT_OK)
             return BT_ERR;
-        /* A settlement at the company's turn follows from the tick; one out
-         * of turn is stored (0019).  Repeats (one per key) are merged by the
-         * statement. */
-        if ((c + ctx->tick) % LEDGER_SETTLE_EVERY != 0)
-            pgarr_i64(co, c);
     }
     return BT_OK;
 }
 
-DB_STMT(q_settled, "INSERT INTO ledger_accrual_settled (company_id, world_id, tick) "
-                   "SELECT DISTINCT c, $1::bigint, $2::bigint FROM unnest($3::bigint[]) c "
-                   "ON CONFLICT (company_id) DO UPDATE SET tick = EXCLUDED.tick");
-
 static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
 {
     struct ledger *l = state;
-    struct pgarr a[6], co;
+    struct pgarr a[6];
     char w[24], t[24];
     const char *p[2] = {w, t};
     size_t i;
@@ -672,21 +678,18 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
     if (persist_new_accounts(ctx, l, err) != BT_OK)
         return BT_ERR;
     pgarr_init_n(a, 6);
-    pgarr_init(&co);
     for (i = 0; i < l->npend; i++)
         if (add_entry(l, &l->pend[i], a, err) != BT_OK)
             goto out;
-    if (settle(ctx, l, a, &co, err) != BT_OK)
+    if (settle(ctx, l, a, err) != BT_OK)
         goto out;
     snprintf(w, sizeof(w), "%" PRId64, l->world_id);
     snprintf(t, sizeof(t), "%" PRId64, ctx->tick);
-    if (pgarr_exec(ctx->db, ctx->arena, &q_entries, p, 2, a, 6, err) != BT_OK ||
-        pgarr_exec(ctx->db, ctx->arena, &q_settled, p, 2, &co, 1, err) != BT_OK)
+    if (pgarr_exec(ctx->db, ctx->arena, &q_entries, p, 2, a, 6, err) != BT_OK)
         goto out;
     rc = BT_OK;
 out:
     pgarr_free_n(a, 6);
-    pgarr_free(&co);
     return rc;
 }
 
@@ -698,8 +701,10 @@ static void commit(struct tick_ctx *ctx, void *state)
     BT_UNUSED(ctx);
     l->npend = 0;
     /* Settled keys stay (they recur next tick) with nothing accrued. */
-    for (i = 0; i < l->nsettled; i++)
+    for (i = 0; i < l->nsettled; i++) {
         l->accr[l->settled[i]].e.amount = 0;
+        l->accr[l->settled[i]].settling = false;
+    }
     l->nsettled = 0;
 }
 

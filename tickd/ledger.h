@@ -16,17 +16,15 @@
  * Accrued moves (ledger_accrue): postings that recur every tick for every
  * company (mining energy, rewards, credit) change the balances in memory
  * at once, like any move, but reach ledger_entries aggregated: per company
- * every LEDGER_SETTLE_EVERY ticks (staggered by company id) and at once in
- * any tick where another entry debits an account of the company into which
- * an unsettled amount was credited.  So the database balance of an account
- * is never below its true balance when a debit meets it (never below zero):
- * it is the true balance plus the unsettled debits minus nothing.  Until then the per-tick amounts
- * live in the phase that accrued them, committed with their tick (mining_history), and
- * the company's settled tick says up to which tick its accruals are in the
- * entries: the later of its last turn and the last settlement out of turn,
- * the only ones stored in ledger_accrual_settled (accrual_settled_tick(),
- * 0019).  company_balance() in SQL adds the rest (0011), and the accruing
- * phase gives them back at load (ledger_restore_accrued).
+ * every LEDGER_SETTLE_EVERY ticks (its turn, staggered by company id) and
+ * at once in any tick where another entry debits an account of the company
+ * into which an unsettled amount was credited.  So the database balance of
+ * an account is never below its true balance when a debit meets it (never
+ * below zero): it is the true balance plus the unsettled debits minus the
+ * unsettled credits.  The accruing phase writes what is unsettled after
+ * each tick (ledger_unsettled) in the tick's transaction (mining_due,
+ * 0022): company_balances() in SQL adds them, and
+ * the phase gives them back at load (ledger_restore_accrued).
  */
 #ifndef BT_LEDGER_H
 #define BT_LEDGER_H
@@ -68,7 +66,7 @@ struct ledger_account {
     int64_t db_id; /* 0 until persisted */
 };
 
-#define LEDGER_SETTLE_EVERY 10 /* ticks between settlements of a company's accruals */
+#define LEDGER_SETTLE_EVERY 100 /* ticks between settlements of a company's accruals */
 
 struct ledger_entry {
     int from_sys, to_sys, cur;
@@ -80,6 +78,7 @@ struct ledger_entry {
 struct ledger_accrued {
     struct ledger_entry e; /* e.amount: the sum so far; e.intent_id 0 */
     bool used;
+    bool settling; /* settled by the persist in progress */
 };
 
 struct ledger {
@@ -140,6 +139,12 @@ int ledger_accrue(struct ledger *l, int from_sys, int64_t from_company, int to_s
  * not yet in the entries; applies it to the loaded balances and accrues it. */
 int ledger_restore_accrued(struct ledger *l, int from_sys, int64_t from_company, int to_sys,
                            int64_t to_company, int cur, int64_t amount, const char *kind);
+
+/* The amount accrued under a key (as given to ledger_accrue) that is not
+ * in the entries once the persist in progress has settled what it settles;
+ * 0 for an unknown key. */
+int64_t ledger_unsettled(const struct ledger *l, int from_sys, int64_t from_company, int to_sys,
+                         int64_t to_company, int cur, const char *kind);
 
 /* The invariants of the in-memory ledger: per currency the balances sum to
  * zero, companies >= 0, faucets <= 0, sinks and pools >= 0, house accounts

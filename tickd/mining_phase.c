@@ -23,8 +23,8 @@
  * Persisted (only what changed): wear indexes that moved, sites that
  * changed or ran below 100 % (a full-uptime tick is accrued on load, see
  * 0009), rig groups marked dirty, removed groups, contract changes, one
- * history row per company with a result (it carries the company's yield
- * remainder, which moves only then).
+ * history element per company with a result (it carries the company's
+ * yield remainder, which moves only then), what each company has due.
  */
 #include "mining_phase.h"
 #include "ledger.h"
@@ -42,9 +42,10 @@
 #include <string.h>
 
 /* Ledger kinds of the mining postings.  They are accrued (ledger.h): the
- * history row of each tick carries the same amounts (energy_uusd,
- * credit_uusd, mined_sat), which is what makes them recoverable at load
- * and what company_balance() (0011) adds to the settled balance. */
+ * history row of each tick carries the tick's amounts (energy_uusd,
+ * credit_uusd, mined_sat); what is accrued and not settled after the tick
+ * is in mining_due (0022), which is what tickd gives the ledger back at
+ * load and what company_balances() adds to the settled balance. */
 #define K_ENERGY "mining.energy"
 #define K_CREDIT "mining.dr_credit"
 #define K_REWARD "mining.reward"
@@ -175,18 +176,13 @@ DB_STMT(q_m_rem, "SELECT c.company_id, COALESCE(h.rem_nsat[c.company_id % mining
                  "h.world_id = $1 AND h.tick = $2 AND h.bucket = c.company_id / "
                  "mining_bucket_size() LEFT JOIN mining_remainders r ON r.company_id = "
                  "c.company_id ORDER BY 1");
-/* Each mining company's results not yet settled into ledger_entries: they
- * are in the window of ticks before the loaded tick $2 (0016). */
+/* What each company had accrued and not settled at the loaded tick
+ * (mining_due, 0022: rows of the world's last tick). */
 DB_STMT(q_m_unsettled,
-        "SELECT h.company_id, COALESCE(sum(h.energy_uusd), 0), COALESCE(sum(h.credit_uusd), 0), "
-        "COALESCE(sum(h.mined_sat), 0) FROM mining_history h LEFT JOIN ledger_accrual_settled a "
-        "ON a.company_id = h.company_id WHERE h.tick > $2 - mining_unsettled_window() AND "
-        "h.tick <= $2 AND h.world_id = $1 AND h.tick > GREATEST(COALESCE(a.tick, -1), $2 - "
-        "(h.company_id + $2) % mining_unsettled_window()) GROUP BY 1 "
-        "HAVING sum(h.energy_uusd) > 0 OR sum(h.credit_uusd) > 0 OR sum(h.mined_sat) > 0 "
-        "ORDER BY 1");
-DB_STMT(q_m_window, "SELECT mining_unsettled_window(), mining_bucket_size(), "
-                    "to_regprocedure('accrual_settled_tick(bigint)') IS NOT NULL");
+        "SELECT d.bucket * mining_bucket_size() + u.k - 1, u.e, u.cr, u.s, d.tick = $2 FROM "
+        "mining_due d, unnest(d.energy_uusd, d.credit_uusd, d.mined_sat) WITH ORDINALITY AS "
+        "u(e, cr, s, k) WHERE d.world_id = $1 AND (u.e > 0 OR u.cr > 0 OR u.s > 0) ORDER BY 1");
+DB_STMT(q_m_window, "SELECT mining_bucket_size(), to_regclass('mining_due') IS NOT NULL");
 DB_STMT(q_m_contracts,
         "SELECT e.id, e.site_id, e.kind, e.price_uusd_kwh, e.capacity_w, e.start_tick, "
         "e.end_tick, e.threshold_uusd_kwh, e.credit_uusd_kwh FROM energy_contracts e JOIN sites s "
@@ -286,8 +282,8 @@ static int load_rigs(struct tick_ctx *ctx, struct mining_state *m, const char *w
     return BT_OK;
 }
 
-/* The ledger was loaded with settled balances: give it back what the
- * history rows since each company's settlement hold (see book()). */
+/* The ledger was loaded with settled balances: give it back what was due
+ * at the loaded tick (see book() and persist_companies()). */
 static int restore_accruals(struct tick_ctx *ctx, const char *const *wt, struct bt_err *err)
 {
     struct ledger *l = tick_state(ctx, &tick_phase_ledger);
@@ -296,26 +292,26 @@ static int restore_accruals(struct tick_ctx *ctx, const char *const *wt, struct 
 
     if (!(r = db_exec(ctx->db, ctx->arena, &q_m_window, 0, NULL, err)))
         return BT_ERR;
-    if (PQntuples(r) != 1 || db_i64(r, 0, 0) != LEDGER_SETTLE_EVERY)
-        return err_internal(err,
-                            "mining_unsettled_window() (0016) is not LEDGER_SETTLE_EVERY "
-                            "(%d): the unsettled mining results would be misread",
-                            LEDGER_SETTLE_EVERY);
-    if (db_i64(r, 0, 1) != HIST_BUCKET)
+    if (PQntuples(r) != 1 || db_i64(r, 0, 0) != HIST_BUCKET)
         return err_internal(err,
                             "mining_bucket_size() (0018) is not %d: the history would be "
                             "written in the wrong places",
                             HIST_BUCKET);
-    /* Without 0019 the readers would count the settlements at a turn,
-     * which this tickd no longer stores, as unsettled. */
-    if (!db_bool(r, 0, 2))
-        return err_internal(err, "migration 0019 (settled by turn) is not applied: run the "
-                                 "migrations before tickd");
+    /* Without 0022 the readers would take the unsettled results from a
+     * window of the history whose settlements this tickd no longer stores. */
+    if (!db_bool(r, 0, 1))
+        return err_internal(err, "migration 0022 (mining_due) is not applied: "
+                                 "run the migrations before tickd");
     if (!(r = db_exec(ctx->db, ctx->arena, &q_m_unsettled, 2, wt, err)))
         return BT_ERR;
     for (i = 0; i < PQntuples(r); i++) {
         int64_t cid = db_i64(r, i, 0), e = db_i64(r, i, 1), cr = db_i64(r, i, 2),
                 s = db_i64(r, i, 3);
+        if (!db_bool(r, i, 4))
+            return err_internal(err,
+                                "mining_due of company %" PRId64 " is not of the world's "
+                                "last tick",
+                                cid);
         if ((e > 0 && ledger_restore_accrued(l, LEDGER_COMPANY, cid, LEDGER_ENERGY, 0, LEDGER_USD,
                                              e, K_ENERGY) != BT_OK) ||
             (cr > 0 && ledger_restore_accrued(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_USD,
@@ -622,13 +618,15 @@ static const char copy_hist[] =
     "COPY mining_history_buckets (world_id, tick, bucket, hash_ghs, mined_sat, energy_wh, "
     "energy_uusd, credit_uusd, uptime_ppm, throttle_ppm, failures, rem_nsat) FROM STDIN "
     "(FORMAT binary)";
+static const char copy_due[] = "COPY mining_due (world_id, bucket, tick, energy_uusd, "
+                               "credit_uusd, mined_sat) FROM STDIN (FORMAT binary)";
 
 /* Retention (0012, 0016): the history of the ticks after the world's last
  * pruned tick, at most PRUNE_STEP of them and none newer than the tick
  * minus BT_HISTORY_TICKS, is deleted - whole ticks: a company's remainder
- * is kept in mining_remainders once it has no newer row, and results are
- * settled within mining_unsettled_window() ticks, far less than the
- * retention (BT_HISTORY_TICKS >= 100).  The pruned tick moves on.
+ * is kept in mining_remainders once it has no newer row, and what is due
+ * is in the row of the last tick (0022), never pruned (BT_HISTORY_TICKS >=
+ * 100).  The pruned tick moves on.
  * PRUNE_STEP > 1 catches up after a load or a lowered setting. */
 #define PRUNE_STEP 2
 DB_STMT(q_m_pruned, "SELECT tick FROM mining_history_pruned WHERE world_id = $1");
@@ -645,7 +643,7 @@ static int persist_prune(struct tick_ctx *ctx, struct mphase *p, const char *w, 
     int64_t cut = ctx->tick - ctx->history_ticks, to;
     PGresult *r;
 
-    if (ctx->history_ticks <= LEDGER_SETTLE_EVERY || cut <= 0)
+    if (cut <= 0)
         return BT_OK;
     if (!p->pruned_known) {
         if (!(r = db_exec(ctx->db, ctx->arena, &q_m_pruned, 1, pp, err)))
@@ -718,8 +716,11 @@ static int persist_remainders(struct tick_ctx *ctx, struct mphase *p, const char
 /* The tick's history (0018): the results of the companies that have one,
  * a row per bucket of HIST_BUCKET company ids, the company's element at
  * id % HIST_BUCKET + 1 of each column and NULL for the bucket's other ids,
- * sent with binary COPY. */
+ * sent with binary COPY.  mining_due (0022) the same way: what each company
+ * has accrued and the ledger has not settled after this tick, the world's
+ * rows replaced every tick. */
 #define HIST_COLS 9
+#define HIST_DUE  3
 
 struct hist_ref {
     int64_t id;
@@ -728,9 +729,10 @@ struct hist_ref {
 
 struct hist_bucket {
     int64_t bucket;
-    int top; /* elements in use: the highest slot + 1 */
-    bool has[HIST_BUCKET];
-    int64_t v[HIST_COLS][HIST_BUCKET];
+    int top, dtop;         /* elements in use (the highest slot + 1): results, due */
+    bool has[HIST_BUCKET]; /* a result */
+    bool due[HIST_BUCKET]; /* something due */
+    int64_t v[HIST_COLS + HIST_DUE][HIST_BUCKET];
 };
 
 static int by_id(const void *a, const void *b)
@@ -740,64 +742,113 @@ static int by_id(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void hist_flush(struct pgcopy *cp, int64_t w, int64_t t, struct hist_bucket *b)
+static void hist_flush(struct pgcopy *hist, struct pgcopy *due, int64_t w, int64_t t,
+                       struct hist_bucket *b)
 {
     static const int size[HIST_COLS] = {8, 8, 8, 8, 8, 4, 4, 4, 4};
 
-    if (b->top == 0)
-        return;
-    pgcopy_row(cp, 3 + HIST_COLS);
-    pgcopy_i64(cp, w);
-    pgcopy_i64(cp, t);
-    pgcopy_i64(cp, b->bucket);
-    for (int k = 0; k < HIST_COLS; k++)
-        pgcopy_array(cp, size[k], b->v[k], b->has, b->top);
+    if (b->top) {
+        pgcopy_row(hist, 3 + HIST_COLS);
+        pgcopy_i64(hist, w);
+        pgcopy_i64(hist, t);
+        pgcopy_i64(hist, b->bucket);
+        for (int k = 0; k < HIST_COLS; k++)
+            pgcopy_array(hist, size[k], b->v[k], b->has, b->top);
+    }
+    if (b->dtop) {
+        pgcopy_row(due, 3 + HIST_DUE);
+        pgcopy_i64(due, w);
+        pgcopy_i64(due, b->bucket);
+        pgcopy_i64(due, t);
+        for (int k = HIST_COLS; k < HIST_COLS + HIST_DUE; k++)
+            pgcopy_array(due, 8, b->v[k], b->due, b->dtop);
+    }
     memset(b->has, 0, sizeof(b->has));
-    b->top = 0;
+    memset(b->due, 0, sizeof(b->due));
+    b->top = b->dtop = 0;
 }
 
-static int persist_companies(struct tick_ctx *ctx, struct mphase *p, struct bt_err *err)
+/* What company cid has accrued and not settled after this tick: energy
+ * paid, demand-response credit, reward (book()'s three keys). */
+static bool company_due(const struct ledger *l, int64_t cid, int64_t due[HIST_DUE])
+{
+    due[0] = ledger_unsettled(l, LEDGER_COMPANY, cid, LEDGER_ENERGY, 0, LEDGER_USD, K_ENERGY);
+    due[1] = ledger_unsettled(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_USD, K_CREDIT);
+    due[2] = ledger_unsettled(l, LEDGER_MINING, 0, LEDGER_COMPANY, cid, LEDGER_BTC, K_REWARD);
+    return due[0] || due[1] || due[2];
+}
+
+DB_STMT(q_m_due_clear, "DELETE FROM mining_due WHERE world_id = $1");
+
+static int persist_companies(struct tick_ctx *ctx, struct mphase *p, const char *w,
+                             struct bt_err *err)
 {
     const struct mining_state *m = &p->m;
+    const struct ledger *l = tick_state(ctx, &tick_phase_ledger);
+    const char *pw[1] = {w};
     struct hist_ref *act;
-    struct hist_bucket b;
-    struct pgcopy cp;
-    int n = 0;
+    struct hist_bucket *b;
+    struct pgcopy hist, due;
+    int n = 0, rc;
     bool sorted = true;
 
-    if (!p->stepped || m->ncompanies == 0)
+    if (!p->stepped)
         return BT_OK;
-    if (!(act = malloc((size_t)m->ncompanies * sizeof(*act))))
+    if (!db_exec(ctx->db, ctx->arena, &q_m_due_clear, 1, pw, err))
+        return BT_ERR;
+    if (m->ncompanies == 0)
+        return BT_OK;
+    act = malloc((size_t)m->ncompanies * sizeof(*act));
+    b = calloc(1, sizeof(*b));
+    if (!act || !b) {
+        free(act);
+        free(b);
         return err_internal(err, "mining history: out of memory");
-    for (int c = 0; c < m->ncompanies; c++)
-        if (active(&m->company_res[c])) {
+    }
+    for (int c = 0; c < m->ncompanies; c++) {
+        int64_t d[HIST_DUE];
+        if (active(&m->company_res[c]) || company_due(l, m->companies[c].id, d)) {
             act[n] = (struct hist_ref){m->companies[c].id, c};
             sorted = sorted && (n == 0 || act[n - 1].id < act[n].id);
             n++;
         }
+    }
     if (!sorted) /* companies are appended as they appear; loaded in id order */
         qsort(act, (size_t)n, sizeof(*act), by_id);
-    pgcopy_init(&cp);
-    memset(&b, 0, sizeof(b));
+    pgcopy_init(&hist);
+    pgcopy_init(&due);
     for (int i = 0; i < n; i++) {
         const struct mining_company_result *cr = &m->company_res[act[i].c];
-        int64_t row[HIST_COLS] = {
+        int64_t row[HIST_COLS + HIST_DUE] = {
             cr->hash_ghs,     cr->sats,        cr->energy_wh,
             cr->cost_uusd,    cr->credit_uusd, cr->uptime_ppm,
             cr->throttle_ppm, cr->failures,    m->companies[act[i].c].rem_nsat};
         int slot = (int)(act[i].id % HIST_BUCKET);
+        bool owes = company_due(l, act[i].id, &row[HIST_COLS]);
 
-        if (b.top && act[i].id / HIST_BUCKET != b.bucket)
-            hist_flush(&cp, ctx->world->id, ctx->tick, &b);
-        b.bucket = act[i].id / HIST_BUCKET;
-        for (int k = 0; k < HIST_COLS; k++)
-            b.v[k][slot] = row[k];
-        b.has[slot] = true;
-        b.top = slot + 1;
+        if ((b->top || b->dtop) && act[i].id / HIST_BUCKET != b->bucket)
+            hist_flush(&hist, &due, ctx->world->id, ctx->tick, b);
+        b->bucket = act[i].id / HIST_BUCKET;
+        for (int k = 0; k < HIST_COLS + HIST_DUE; k++)
+            b->v[k][slot] = row[k];
+        if (active(cr)) {
+            b->has[slot] = true;
+            b->top = slot + 1;
+        }
+        if (owes) {
+            b->due[slot] = true;
+            b->dtop = slot + 1;
+        }
     }
-    hist_flush(&cp, ctx->world->id, ctx->tick, &b);
+    hist_flush(&hist, &due, ctx->world->id, ctx->tick, b);
     free(act);
-    return pgcopy_exec(ctx->db, copy_hist, &cp, err);
+    free(b);
+    rc = pgcopy_exec(ctx->db, copy_hist, &hist, err);
+    if (rc == BT_OK)
+        rc = pgcopy_exec(ctx->db, copy_due, &due, err);
+    else
+        pgcopy_free(&due);
+    return rc;
 }
 
 static int persist_sites(struct tick_ctx *ctx, struct mphase *p, const char *t, struct bt_err *err)
@@ -889,9 +940,9 @@ static int persist(struct tick_ctx *ctx, void *state, struct bt_err *err)
     snprintf(w, sizeof(w), "%" PRId64, ctx->world->id);
     snprintf(t, sizeof(t), "%" PRId64, ctx->tick);
     if (persist_windex(ctx, p, w, err) != BT_OK || persist_sites(ctx, p, t, err) != BT_OK ||
-        persist_companies(ctx, p, err) != BT_OK || persist_remainders(ctx, p, w, t, err) != BT_OK ||
-        persist_rigs(ctx, p, err) != BT_OK || persist_contracts(ctx, p, t, err) != BT_OK ||
-        persist_prune(ctx, p, w, err) != BT_OK)
+        persist_companies(ctx, p, w, err) != BT_OK ||
+        persist_remainders(ctx, p, w, t, err) != BT_OK || persist_rigs(ctx, p, err) != BT_OK ||
+        persist_contracts(ctx, p, t, err) != BT_OK || persist_prune(ctx, p, w, err) != BT_OK)
         return BT_ERR;
     return BT_OK;
 }

@@ -573,8 +573,8 @@ def test_trading_session_replays_bit_for_bit_also_across_a_restart(stack, mk_wor
 # ---- mining income on the market ----------------------------------------------------------
 
 def test_mined_btc_not_yet_in_the_ledger_entries_can_be_sold_exactly(stack, mk_world):
-    """Mining results reach ledger_entries aggregated every 10 ticks (accrued
-    postings, 0011).  Selling freshly mined BTC settles the company's
+    """Mining results reach ledger_entries aggregated every 100 ticks (accrued
+    postings, 0011, 0022).  Selling freshly mined BTC settles the company's
     unsettled rewards in the same tick: the sale fills, no balance goes
     negative, each account's balance is the sum of its entries, and
     company_balance() (what every reader uses) adds exactly the rest."""
@@ -599,11 +599,17 @@ def test_mined_btc_not_yet_in_the_ledger_entries_can_be_sold_exactly(stack, mk_w
         "SELECT count(*) FROM ledger_entries e JOIN ledger_accounts c ON c.id = "
         "e.credit_account WHERE c.company_id = %s AND e.kind = 'mining.reward' AND "
         "e.tick = %s", (p.cid, out["applied_tick"]))[0][0] == 1
-    # A settlement out of the company's turn is stored; one at its turn
-    # follows from the tick (0019).
-    at = out["applied_tick"]
-    assert stack.sql("SELECT tick FROM ledger_accrual_settled WHERE company_id = %s",
-                     (p.cid,)) == ([] if (p.cid + at) % 10 == 0 else [(at,)])
+    # Settled out of turn: what is due now (mining_due, 0022) is the reward
+    # mined since the company's last settlement (that tick, or a turn since).
+    due, since = stack.sql(
+        "WITH s AS (SELECT max(e.tick) AS t FROM ledger_entries e JOIN ledger_accounts c ON "
+        "c.id = e.credit_account WHERE c.company_id = %(c)s AND e.kind = 'mining.reward') "
+        "SELECT (SELECT coalesce(d.mined_sat[%(c)s %% mining_bucket_size() + 1], 0) FROM "
+        "mining_due d WHERE d.world_id = %(w)s AND d.bucket = %(c)s / mining_bucket_size()), "
+        "(SELECT coalesce(sum(h.mined_sat), 0) FROM mining_history h JOIN worlds w ON "
+        "w.id = h.world_id, s WHERE h.company_id = %(c)s AND h.tick > s.t AND h.tick <= w.tick)",
+        {"c": p.cid, "w": wid})[0]
+    assert (due or 0) == since
     books_exact(stack, p.cid)   # one snapshot, while the world keeps ticking
     v = tickd(stack, "verify", "--world", str(wid), "--to", str(world_tick(stack, wid)))
     assert v.returncode == 0, v.stdout + v.stderr

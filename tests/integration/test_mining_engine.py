@@ -53,22 +53,43 @@ def btc(p):
     return p.stack.sql("SELECT company_balance(%s, 'btc')", (p.cid,))[0][0]
 
 
+# What the company has accrued and not settled into ledger_entries: its
+# element of mining_due (0022), 0 when absent.
+DUE = ("(SELECT coalesce(d.{col}[co.id %% mining_bucket_size() + 1], 0) FROM companies co "
+       "LEFT JOIN mining_due d ON d.world_id = co.world_id AND "
+       "d.bucket = co.id / mining_bucket_size() WHERE co.id = {cid})")
+
+
+def due_sql(col, cid="%(c)s"):
+    return DUE.format(col=col, cid=cid)
+
+
 def books_exact(stack, cid):
     """In one snapshot, for each of the company's accounts: no negative
     balance, the balance is the sum of its ledger entries, and the current
-    balance (company_balance) adds exactly the history not yet settled."""
+    balance (company_balance) adds exactly what is due.  While the world's
+    history is whole (nothing pruned), the mining entries plus what is due
+    are exactly the history's results."""
     rows = stack.sql(
         "SELECT a.currency, a.balance, company_balance(a.company_id, a.currency), "
         "(SELECT coalesce(sum(CASE WHEN e.credit_account = a.id THEN e.amount ELSE -e.amount "
         "END), 0) FROM ledger_entries e WHERE e.credit_account = a.id OR e.debit_account = a.id), "
+        "CASE a.currency WHEN 'usd' THEN " + due_sql("credit_uusd") + " - "
+        + due_sql("energy_uusd") + " ELSE " + due_sql("mined_sat") + " END, "
+        "(SELECT coalesce(sum(CASE WHEN e.credit_account = a.id THEN e.amount ELSE -e.amount "
+        "END), 0) FROM ledger_entries e WHERE (e.credit_account = a.id OR e.debit_account = a.id) "
+        "AND e.kind IN ('mining.reward', 'mining.energy', 'mining.dr_credit')), "
         "(SELECT CASE a.currency WHEN 'usd' THEN coalesce(sum(h.credit_uusd - h.energy_uusd), 0) "
         "ELSE coalesce(sum(h.mined_sat), 0) END FROM mining_history h WHERE h.company_id = "
-        "a.company_id AND h.tick > accrual_settled_tick(a.company_id)) "
-        "FROM ledger_accounts a WHERE a.company_id = %s", (cid,))
+        "a.company_id AND h.tick <= (SELECT w.tick FROM worlds w WHERE w.id = a.world_id)), "
+        "EXISTS (SELECT 1 FROM mining_history_pruned p WHERE p.world_id = a.world_id) "
+        "FROM ledger_accounts a WHERE a.company_id = %(c)s", {"c": cid})
     assert {r[0] for r in rows} == {"usd", "btc"}
-    for cur, bal, current, entries, unsettled in rows:
+    for cur, bal, current, entries, due, mining_entries, history, pruned in rows:
         assert bal >= 0 and current >= 0, (cur, bal, current)
-        assert bal == entries and current == bal + unsettled, cur
+        assert bal == entries and current == bal + due, cur
+        if not pruned:
+            assert mining_entries + due == history, (cur, mining_entries, due, history)
 
 
 def set_params(stack, wid, admin, params):
@@ -108,12 +129,11 @@ def test_site_gets_its_shape_and_rigs_mine_per_the_ledger_and_the_formula(stack)
     assert hash_ghs <= 10 * S21["hash"]
 
     # Ledger, balances and history agree, to the satoshi and the micro-dollar:
-    # the entries hold every tick up to the company's last settlement, the
-    # history rows after it are the rest (accrued postings, 0011).
+    # the entries hold every result up to the company's last settlement, the
+    # due amounts of the world's last tick the rest (accrued postings, 0022).
     stack.wait_for(lambda: btc(p) > 0, what="BTC credited")
     bal, settled_bal, hist_sat, hist_usd, hist_credit, reward, energy, open_sat, open_usd = \
         stack.sql(
-            "WITH s AS (SELECT accrual_settled_tick(%(c)s) AS t) "
             "SELECT company_balance(%(c)s, 'btc'), "
             "(SELECT balance FROM ledger_accounts WHERE company_id = %(c)s AND currency = 'btc'), "
             "(SELECT sum(mined_sat) FROM mining_history WHERE company_id = %(c)s), "
@@ -123,17 +143,16 @@ def test_site_gets_its_shape_and_rigs_mine_per_the_ledger_and_the_formula(stack)
             " a.id = e.credit_account WHERE a.company_id = %(c)s AND e.kind = 'mining.reward'), "
             "(SELECT coalesce(sum(amount), 0) FROM ledger_entries e JOIN ledger_accounts a ON "
             " a.id = e.debit_account WHERE a.company_id = %(c)s AND e.kind = 'mining.energy'), "
-            "(SELECT coalesce(sum(mined_sat), 0) FROM mining_history, s WHERE company_id = %(c)s "
-            " AND tick > s.t), "
-            "(SELECT coalesce(sum(energy_uusd), 0) FROM mining_history, s WHERE "
-            " company_id = %(c)s AND tick > s.t)",
+            + due_sql("mined_sat") + ", " + due_sql("energy_uusd"),
             {"c": p.cid})[0]
     assert bal == hist_sat == reward + open_sat > 0
     assert settled_bal == reward
-    # Settled at its turns only: nothing stored (0019), the turns follow from the tick.
-    assert stack.sql("SELECT count(*) FROM ledger_accrual_settled WHERE company_id = %s",
-                     (p.cid,)) == [(0,)]
     assert hist_usd == energy + open_usd > 0 and hist_credit == 0
+    # A mining-only company settles at its turns only: (company + tick) % 100 == 0.
+    assert stack.sql(
+        "SELECT count(*) FROM ledger_entries e JOIN ledger_accounts a ON a.id IN "
+        "(e.debit_account, e.credit_account) WHERE a.company_id = %s AND e.kind LIKE 'mining.%%' "
+        "AND (a.company_id + e.tick) %% 100 <> 0", (p.cid,)) == [(0,)]
 
     # Reads: the site's live view, its rigs, the player's assets and history.
     s = p.stack.get(f"/site/{site}", headers=p.h).json()
@@ -359,18 +378,16 @@ def test_energy_contracts_and_demand_response_credit(stack, mine_world):
         timeout=30, what="a curtailed tick")
     tick, credit, hash_ghs, sats, energy = row
     assert hash_ghs == 0 and sats == 0 and energy == 0
-    # The credit reaches ledger_entries at the company's next settlement
-    # (within 10 ticks, accrued postings): the credit entries then add up to
-    # the credited history up to that settlement.
-    upto = stack.wait_for(lambda: (stack.sql(
-        "SELECT t FROM accrual_settled_tick(%s) t WHERE t >= %s",
-        (p.cid, tick)) or [None])[0], timeout=30, what="the credit settled")[0]
-    paid, hist = stack.sql(
+    # The credit is due until the company's next settlement (its turn, every
+    # 100 ticks, accrued postings): at any tick, the credit entries plus what
+    # is due add up to the credited history.
+    paid, due, hist = stack.sql(
         "SELECT (SELECT coalesce(sum(e.amount), 0) FROM ledger_entries e JOIN ledger_accounts a "
         "ON a.id = e.credit_account WHERE a.company_id = %(c)s AND e.kind = 'mining.dr_credit'), "
-        "(SELECT coalesce(sum(credit_uusd), 0) FROM mining_history WHERE company_id = %(c)s AND "
-        "tick <= %(t)s)", {"c": p.cid, "t": upto})[0]
-    assert paid == hist >= credit > 0
+        + due_sql("credit_uusd") + ", "
+        "(SELECT coalesce(sum(credit_uusd), 0) FROM mining_history h JOIN worlds w ON "
+        "w.id = h.world_id WHERE h.company_id = %(c)s AND h.tick <= w.tick)", {"c": p.cid})[0]
+    assert paid + due == hist >= credit > 0
 
 
 def test_a_company_that_cannot_pay_energy_is_throttled_never_negative(stack, mine_world):

@@ -79,3 +79,15 @@ def test_constraints_refuse_impossible_state(stack, site):
     assert stack.sql("SELECT company_id, hash_ghs, rem_nsat FROM mining_history WHERE tick = -1 "
                      "AND world_id = 1") == [(0, 7, 999999999)]
     stack.sql("DELETE FROM mining_history_buckets WHERE tick = -1 AND world_id = 1")
+    # What is due (0022): a row per bucket, the same companies in the three
+    # columns, never negative, at most a bucket long.
+    due = ("INSERT INTO mining_due (world_id, bucket, tick, energy_uusd, credit_uusd, mined_sat) "
+           "VALUES (1, 1000000, -1, %s::bigint[], %s::bigint[], %s::bigint[])")
+    refused(stack, due, ("{0,5}", "{0,NULL}", "{1,2}"))         # a half-present company
+    refused(stack, due, ("{0,-5}", "{0,0}", "{1,2}"))           # negative
+    refused(stack, due, ("{0}", "{0,0}", "{1,2}"))              # columns of other lengths
+    refused(stack, due, ("[0:1]={0,5}", "{0,0}", "{1,2}"))      # not from element 1
+    refused(stack, "INSERT INTO mining_due SELECT 1, 1000000, -1, a, a, a "
+                   "FROM array_fill(0::bigint, ARRAY[65]) a", ())  # more than a bucket
+    stack.sql(due, ("{NULL,5}", "{NULL,0}", "{NULL,2}"))
+    stack.sql("DELETE FROM mining_due WHERE bucket = 1000000")

@@ -54,6 +54,38 @@ static void grant_then_spend_keeps_every_invariant(void **st)
     ledger_free(&l);
 }
 
+/* Accrued moves stay out of the entries and are reported unsettled per key,
+ * summed over ticks; another key or kind reports nothing. */
+static void accrued_moves_are_unsettled_per_key(void **st)
+{
+    struct ledger l;
+    char why[160];
+    int i;
+
+    (void)st;
+    with_system(&l);
+    assert_int_equal(ledger_unsettled(&l, LEDGER_MINING, 0, LEDGER_COMPANY, 7, LEDGER_BTC, "r"), 0);
+    assert_int_equal(ledger_open_company(&l, 7), BT_OK);
+    for (i = 1; i <= 3; i++)
+        assert_int_equal(ledger_accrue(&l, LEDGER_MINING, 0, LEDGER_COMPANY, 7, LEDGER_BTC, 100 * i,
+                                       "r", why, sizeof(why)),
+                         BT_OK);
+    assert_int_equal(ledger_accrue(&l, LEDGER_COMPANY, 7, LEDGER_ENERGY, 0, LEDGER_BTC, 50, "e",
+                                   why, sizeof(why)),
+                     BT_OK);
+    assert_int_equal(l.npend, 0);
+    assert_int_equal(ledger_balance(&l, 7, LEDGER_BTC), 550);
+    assert_int_equal(ledger_unsettled(&l, LEDGER_MINING, 0, LEDGER_COMPANY, 7, LEDGER_BTC, "r"),
+                     600);
+    assert_int_equal(ledger_unsettled(&l, LEDGER_COMPANY, 7, LEDGER_ENERGY, 0, LEDGER_BTC, "e"),
+                     50);
+    assert_int_equal(ledger_unsettled(&l, LEDGER_MINING, 0, LEDGER_COMPANY, 7, LEDGER_BTC, "x"), 0);
+    assert_int_equal(ledger_unsettled(&l, LEDGER_MINING, 0, LEDGER_COMPANY, 8, LEDGER_BTC, "r"), 0);
+    assert_int_equal(ledger_unsettled(&l, LEDGER_MINING, 0, LEDGER_COMPANY, 7, LEDGER_USD, "r"), 0);
+    assert_true(ledger_check(&l, why, sizeof(why)));
+    ledger_free(&l);
+}
+
 static void refused_moves_change_nothing(void **st)
 {
     struct ledger l;
@@ -230,6 +262,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(grant_then_spend_keeps_every_invariant),
+        cmocka_unit_test(accrued_moves_are_unsettled_per_key),
         cmocka_unit_test(refused_moves_change_nothing),
         cmocka_unit_test(check_finds_broken_invariants),
         cmocka_unit_test(hash_is_canonical_and_snapshot_round_trips),
